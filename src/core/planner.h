@@ -1,0 +1,35 @@
+// The planner: when the engine must wake next.
+//
+// The engine has one thread that owns the store and one timer. Everything that
+// happens "later" is a deadline in one of four places: a delayed job's run_at
+// (delays and backoffs), an active job's lease expiry (stalls and timeouts), a
+// finished job's retention expiry, and a parked long-poll fetch's wait limit. The
+// store can tell the earliest of the first three cheaply (each has a partial
+// index); the engine knows the fourth. The engine sleeps until the earliest of
+// them, or until new work arrives, whichever is first: there is no polling loop.
+// An idle engine with no deadlines sleeps until work arrives (kIdleWake bounds that
+// only so that a clock jump is noticed).
+#pragma once
+
+#include <optional>
+
+#include "core/clock.h"
+
+namespace cronq {
+
+inline constexpr Millis kIdleWake = 60'000;
+
+struct Deadlines {
+  std::optional<TimeMs> next_delayed;    // earliest run_at of a delayed job
+  std::optional<TimeMs> next_lease;      // earliest lease expiry of an active job
+  std::optional<TimeMs> next_retention;  // earliest expiry of a finished job
+  std::optional<TimeMs> next_waiter;     // earliest long-poll wait limit
+};
+
+// The instant at which the engine must run its due work next (never before `now`).
+TimeMs NextWake(const Deadlines& d, TimeMs now);
+
+// True if some store-side deadline (delayed, lease, retention) is due at `now`.
+bool StoreWorkDue(const Deadlines& d, TimeMs now);
+
+}  // namespace cronq
