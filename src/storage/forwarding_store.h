@@ -1,0 +1,42 @@
+// ForwardingStore: passes every call to another Store (LevelDB's EnvWrapper idea).
+// A test double derives from it and overrides only the call it cares about, e.g.
+// failing the Nth Commit() to prove that no acknowledged write is lost.
+#pragma once
+
+#include "storage/store.h"
+
+namespace cronq {
+
+class ForwardingStore : public Store {
+ public:
+  explicit ForwardingStore(Store* target) : t_(target) {}
+
+  Status Begin() override { return t_->Begin(); }
+  Status Commit() override { return t_->Commit(); }
+  void Rollback() override { t_->Rollback(); }
+  Result<EnqueueResult> Enqueue(std::string_view q, const NewJob& j, TimeMs now) override {
+    return t_->Enqueue(q, j, now);
+  }
+  Result<std::vector<Lease>> LeaseNext(const FetchSpec& s, TimeMs now) override { return t_->LeaseNext(s, now); }
+  Result<TimeMs> Extend(const ExtendSpec& s, TimeMs now) override { return t_->Extend(s, now); }
+  Result<AttemptEnd> Complete(const CompleteSpec& s, TimeMs now) override { return t_->Complete(s, now); }
+  Result<AttemptEnd> Fail(const FailSpec& s, TimeMs now, double unit) override { return t_->Fail(s, now, unit); }
+  Result<DueWork> RunDue(TimeMs now, double unit) override { return t_->RunDue(now, unit); }
+  Result<Deadlines> NextDeadlines() override { return t_->NextDeadlines(); }
+  Status Retry(std::string_view q, std::string_view id, TimeMs now) override { return t_->Retry(q, id, now); }
+  Status Promote(std::string_view q, std::string_view id, TimeMs now) override { return t_->Promote(q, id, now); }
+  Status Remove(std::string_view q, std::string_view id) override { return t_->Remove(q, id); }
+  Status SetPaused(std::string_view q, bool p, TimeMs now) override { return t_->SetPaused(q, p, now); }
+  Result<Job> GetJob(std::string_view q, std::string_view id) override { return t_->GetJob(q, id); }
+  Result<JobPage> ListJobs(std::string_view q, const JobQuery& query) override { return t_->ListJobs(q, query); }
+  Result<std::vector<QueueInfo>> ListQueues() override { return t_->ListQueues(); }
+  Result<QueueInfo> GetQueue(std::string_view q) override { return t_->GetQueue(q); }
+
+ protected:
+  Store* target() { return t_; }
+
+ private:
+  Store* t_;
+};
+
+}  // namespace cronq

@@ -1,0 +1,128 @@
+// Schema and numbered migrations for the SQLite backend.
+//
+// Procedure for a format change (docs/storage-format.md): append a migration to
+// kMigrations (never edit a shipped one), keep the reader able to open every
+// earlier version by migrating forward inside one transaction, and add a test that
+// opens a database written at the previous version.
+#include "storage/sqlite_schema.h"
+
+#include <string>
+
+namespace cronq::sqlite {
+namespace {
+
+// kMigrations[i] upgrades a database from version i to version i+1.
+const char* const kMigrations[] = {
+    // 0 -> 1: queues, jobs, attempts, logs, per-state counts.
+    R"sql(
+CREATE TABLE queues (
+  name TEXT PRIMARY KEY,
+  paused INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE queue_counts (
+  queue TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (queue, state)
+) WITHOUT ROWID;
+
+CREATE TABLE jobs (
+  seq INTEGER PRIMARY KEY,
+  queue TEXT NOT NULL,
+  custom_id TEXT,
+  name TEXT NOT NULL,
+  data TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  priority INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  run_at INTEGER,
+  attempts_max INTEGER NOT NULL DEFAULT 1,
+  attempts_made INTEGER NOT NULL DEFAULT 0,
+  stalls INTEGER NOT NULL DEFAULT 0,
+  max_stalls INTEGER NOT NULL DEFAULT 1,
+  backoff TEXT,
+  timeout_ms INTEGER,
+  keep_complete TEXT,
+  keep_fail TEXT,
+  lease_no INTEGER NOT NULL DEFAULT 0,
+  token TEXT,
+  lease_expires INTEGER,
+  lease_by_timeout INTEGER,
+  started_at INTEGER,
+  finished_at INTEGER,
+  expire_at INTEGER,
+  worker TEXT,
+  progress TEXT,
+  result TEXT,
+  failed_reason TEXT,
+  stacktrace TEXT
+);
+CREATE UNIQUE INDEX jobs_custom_id ON jobs(queue, custom_id) WHERE custom_id IS NOT NULL;
+CREATE INDEX jobs_waiting ON jobs(queue, priority, seq) WHERE state = 0;
+CREATE INDEX jobs_delayed ON jobs(run_at) WHERE state = 1;
+CREATE INDEX jobs_active ON jobs(lease_expires) WHERE state = 2;
+CREATE INDEX jobs_expire ON jobs(expire_at) WHERE expire_at IS NOT NULL;
+CREATE INDEX jobs_by_state ON jobs(queue, state, seq);
+
+CREATE TABLE attempts (
+  job_seq INTEGER NOT NULL,
+  lease_no INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  outcome INTEGER NOT NULL,
+  error_message TEXT,
+  error_stack TEXT,
+  worker TEXT,
+  PRIMARY KEY (job_seq, lease_no)
+) WITHOUT ROWID;
+
+CREATE TABLE job_logs (
+  id INTEGER PRIMARY KEY,
+  job_seq INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  line TEXT NOT NULL
+);
+CREATE INDEX job_logs_job ON job_logs(job_seq, id);
+)sql",
+};
+
+constexpr int kVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
+
+Result<int> ReadVersion(Db& db) {
+  CRONQ_ASSIGN_OR_RETURN(Stmt s, db.Prepare("PRAGMA user_version"));
+  if (!s.Step()) return s.status().ok() ? Status::Internal("no user_version") : s.status();
+  return static_cast<int>(s.Int(0));
+}
+
+}  // namespace
+
+int SchemaVersion() { return kVersion; }
+
+Status Migrate(Db& db, int target) {
+  CRONQ_ASSIGN_OR_RETURN(int version, ReadVersion(db));
+  if (version > kVersion) {
+    return Status::Unavailable("database schema version " + std::to_string(version) +
+                               " is newer than this cronq understands (" + std::to_string(kVersion) +
+                               "): upgrade cronq");
+  }
+  if (target > kVersion) target = kVersion;
+  if (version >= target) return Status::Ok();
+  CRONQ_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  for (int v = version; v < target; ++v) {
+    Status st = db.Exec(kMigrations[v]);
+    if (!st.ok()) {
+      (void)db.Exec("ROLLBACK");
+      return Status::Internal("migration " + std::to_string(v) + " -> " + std::to_string(v + 1) +
+                              " failed: " + st.message());
+    }
+  }
+  Status st = db.Exec("PRAGMA user_version = " + std::to_string(target));
+  if (st.ok()) st = db.Exec("COMMIT");
+  if (!st.ok()) (void)db.Exec("ROLLBACK");
+  return st;
+}
+
+}  // namespace cronq::sqlite

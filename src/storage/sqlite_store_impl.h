@@ -1,0 +1,97 @@
+// Private to the SQLite backend: the Store implementation shared by
+// sqlite_store.cc (writes) and sqlite_reads.cc (reads and the due pass).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <unordered_set>
+
+#include "storage/sqlite_db.h"
+#include "storage/sqlite_store.h"
+
+namespace cronq::sqlite {
+
+// A job's identity inside the file: its row and queue.
+struct JobRef {
+  int64_t seq = 0;
+  JobState state = JobState::kWaiting;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(std::unique_ptr<Db> db) : db_(std::move(db)), rng_(std::random_device{}()) {}
+  Status Init();
+
+  Status Begin() override;
+  Status Commit() override;
+  void Rollback() override;
+
+  Result<EnqueueResult> Enqueue(std::string_view queue, const NewJob& job, TimeMs now) override;
+  Result<std::vector<Lease>> LeaseNext(const FetchSpec& spec, TimeMs now) override;
+  Result<TimeMs> Extend(const ExtendSpec& spec, TimeMs now) override;
+  Result<AttemptEnd> Complete(const CompleteSpec& spec, TimeMs now) override;
+  Result<AttemptEnd> Fail(const FailSpec& spec, TimeMs now, double unit) override;
+  Result<DueWork> RunDue(TimeMs now, double unit) override;
+  Result<Deadlines> NextDeadlines() override;
+  Status Retry(std::string_view queue, std::string_view id, TimeMs now) override;
+  Status Promote(std::string_view queue, std::string_view id, TimeMs now) override;
+  Status Remove(std::string_view queue, std::string_view id) override;
+  Status SetPaused(std::string_view queue, bool paused, TimeMs now) override;
+  Result<Job> GetJob(std::string_view queue, std::string_view id) override;
+  Result<JobPage> ListJobs(std::string_view queue, const JobQuery& q) override;
+  Result<std::vector<QueueInfo>> ListQueues() override;
+  Result<QueueInfo> GetQueue(std::string_view queue) override;
+
+ private:
+  // The lease being acknowledged, checked against its fencing token.
+  struct Held {
+    int64_t seq = 0;
+    std::string id, name;
+    int attempts_made = 0, attempts_max = 1, max_stalls = 1, stalls = 0;
+    int64_t lease_no = 0;
+    TimeMs started_at = 0;
+    Millis timeout = 0;
+    std::string backoff, keep_complete, keep_fail;
+  };
+
+  // Any SQL error poisons the batch: Commit() then refuses and rolls back.
+  template <typename T>
+  T Poison(T st_or_result);
+  Status EnsureQueue(std::string_view queue, TimeMs now);
+  Result<JobRef> FindJob(std::string_view queue, std::string_view id);
+  Result<Held> FindHeld(std::string_view queue, std::string_view id, std::string_view token);
+  Status Move(std::string_view queue, JobState from, JobState to);  // count bookkeeping
+  Status EndAttempt(int64_t seq, int64_t lease_no, Outcome o, TimeMs now, std::string_view msg,
+                    std::string_view stack);
+  // Applies a finished job's retention; `state` is completed or failed.
+  Status Retain(std::string_view queue, int64_t seq, JobState state, std::string_view keep, TimeMs now);
+  Status DeleteJob(int64_t seq);
+  Result<AttemptEnd> EndBadly(std::string_view queue, const Held& h, Outcome o, std::string_view msg,
+                              std::string_view stack, bool unrecoverable, TimeMs now, double unit);
+  Result<AttemptEnd> EndStalled(std::string_view queue, const Held& h, TimeMs now);
+  Status FlushCounts();
+  Status RunTrims();
+  std::string NewToken(int64_t lease_no);
+
+  std::unique_ptr<Db> db_;
+  std::mt19937_64 rng_;
+  bool in_batch_ = false;
+  bool poisoned_ = false;
+  Status poison_status_;
+  std::unordered_set<std::string> known_queues_;       // committed
+  std::unordered_set<std::string> batch_queues_;       // created in this batch
+  std::map<std::pair<std::string, int>, int64_t> count_deltas_;
+  std::map<std::pair<std::string, int>, int64_t> trims_;  // (queue, state) -> keep count
+};
+
+// Helpers shared by both files.
+std::string EncodeBackoff(const Backoff& b);
+Backoff DecodeBackoff(std::string_view s);
+std::string EncodeRetention(const Retention& r);
+Retention DecodeRetention(std::string_view s);
+std::string JobIdOf(int64_t seq, std::string_view custom_id);
+
+}  // namespace cronq::sqlite

@@ -1,0 +1,141 @@
+// Store: durable state of queues and jobs, in domain terms.
+//
+// The engine is the only caller, from one thread. It groups many operations into
+// one batch: Begin(), any number of operations, then Commit(), which is durable
+// (fsync'd) when it returns OK. Operations see the effects of earlier ones in the
+// same batch. If Commit() fails, or the engine calls Rollback(), none of the
+// batch's effects remain. An operation that returns an error has changed nothing.
+//
+// Every backend runs the same conformance suite (tests/conformance/) and decides
+// state transitions through core/lifecycle.h and core/backoff.h, so behaviour is
+// identical whatever the backend. Nothing here speaks SQL or Redis.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/job.h"
+#include "core/planner.h"
+#include "core/status.h"
+
+namespace cronq {
+
+struct EnqueueResult {
+  std::string id;
+  bool duplicate = false;  // a job with this jobId existed: `id` is that job's
+  JobState state = JobState::kWaiting;
+};
+
+struct FetchSpec {
+  std::string queue;
+  int max = 1;
+  Millis lock_ms = 30'000;
+  std::string worker;  // free text naming the worker, kept with the attempt
+};
+
+struct CompleteSpec {
+  std::string queue, id, token;
+  std::string result;  // JSON text, may be empty
+};
+
+struct FailSpec {
+  std::string queue, id, token;
+  std::string message, stack;
+  bool unrecoverable = false;
+};
+
+struct ExtendSpec {
+  std::string queue, id, token;
+  Millis lock_ms = 30'000;
+  std::optional<std::string> progress;  // JSON text
+  std::vector<std::string> logs;
+};
+
+// One attempt that ended: what the engine logs and counts.
+struct AttemptEnd {
+  std::string queue, id, name;
+  int attempt = 0;
+  Outcome outcome = Outcome::kCompleted;
+  JobState state_after = JobState::kCompleted;
+  TimeMs started_at = 0, ended_at = 0;
+  std::string error;
+};
+
+// What a RunDue pass did.
+struct DueWork {
+  std::vector<std::string> woken_queues;  // queues that got new waiting jobs
+  std::vector<AttemptEnd> ended;          // stalls and timeouts
+  int promoted = 0;
+  int removed = 0;  // finished jobs deleted by age
+};
+
+struct QueueInfo {
+  std::string name;
+  bool paused = false;
+  std::array<int64_t, kJobStateCount> counts{};  // indexed by JobState
+  TimeMs oldest_waiting = 0;                      // created_at of the oldest waiting job; 0: none
+};
+
+struct JobQuery {
+  std::optional<JobState> state;
+  std::string text;    // matches id, name or error message (substring, case-insensitive)
+  TimeMs from = 0;     // created at or after; 0: no bound
+  TimeMs to = 0;       // created before; 0: no bound
+  int limit = 50;
+  std::string cursor;  // from a previous JobPage; empty: newest first
+};
+
+struct JobPage {
+  std::vector<Job> jobs;  // newest first; attempts and logs not filled
+  std::string next_cursor;  // empty when there is no more
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- batches -----------------------------------------------------------
+  virtual Status Begin() = 0;
+  virtual Status Commit() = 0;
+  virtual void Rollback() = 0;
+
+  // --- producers ---------------------------------------------------------
+  // Adds a job (creating the queue on first use). A jobId already present in the
+  // queue returns that job with duplicate = true and changes nothing.
+  virtual Result<EnqueueResult> Enqueue(std::string_view queue, const NewJob& job, TimeMs now) = 0;
+
+  // --- workers -----------------------------------------------------------
+  // Leases up to spec.max waiting jobs, lowest priority first, FIFO within one
+  // priority. A paused queue leases nothing. Each lease has a fresh fencing token.
+  virtual Result<std::vector<Lease>> LeaseNext(const FetchSpec& spec, TimeMs now) = 0;
+  // Heartbeat: extends the lease (never past the attempt's timeout), stores
+  // progress and log lines. Returns the new lease expiry. Conflict on a stale token.
+  virtual Result<TimeMs> Extend(const ExtendSpec& spec, TimeMs now) = 0;
+  virtual Result<AttemptEnd> Complete(const CompleteSpec& spec, TimeMs now) = 0;
+  // `unit` in [0,1) draws the backoff jitter.
+  virtual Result<AttemptEnd> Fail(const FailSpec& spec, TimeMs now, double unit) = 0;
+
+  // --- time --------------------------------------------------------------
+  // Promotes due delayed jobs, expires leases (stall or timeout), deletes finished
+  // jobs past their retention age.
+  virtual Result<DueWork> RunDue(TimeMs now, double unit) = 0;
+  virtual Result<Deadlines> NextDeadlines() = 0;
+
+  // --- operators ---------------------------------------------------------
+  virtual Status Retry(std::string_view queue, std::string_view id, TimeMs now) = 0;    // failed|completed -> waiting
+  virtual Status Promote(std::string_view queue, std::string_view id, TimeMs now) = 0;  // delayed -> waiting
+  virtual Status Remove(std::string_view queue, std::string_view id) = 0;               // not active
+  virtual Status SetPaused(std::string_view queue, bool paused, TimeMs now) = 0;
+
+  // --- reads -------------------------------------------------------------
+  virtual Result<Job> GetJob(std::string_view queue, std::string_view id) = 0;  // with attempts and logs
+  virtual Result<JobPage> ListJobs(std::string_view queue, const JobQuery& q) = 0;
+  virtual Result<std::vector<QueueInfo>> ListQueues() = 0;
+  virtual Result<QueueInfo> GetQueue(std::string_view queue) = 0;  // NotFound if never used
+};
+
+}  // namespace cronq

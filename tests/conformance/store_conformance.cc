@@ -1,0 +1,505 @@
+// The storage conformance suite (see store_conformance.h). Every test drives the
+// Store only through its interface, one batch per step unless it tests batching.
+#include "conformance/store_conformance.h"
+
+#include "core/limits.h"
+#include "support/temp_dir.h"
+
+namespace cronq::testing {
+namespace {
+
+constexpr TimeMs kT0 = 1'750'000'000'000;
+
+class Conformance : public StoreConformance {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    store_.reset();
+    store_ = GetParam().open(dir_.path().string());
+    ASSERT_NE(store_, nullptr);
+  }
+
+  // Runs fn inside one committed batch.
+  template <typename Fn>
+  auto Batch(Fn fn) {
+    EXPECT_TRUE(store_->Begin().ok());
+    auto r = fn(*store_);
+    Status st = store_->Commit();
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return r;
+  }
+
+  EnqueueResult Add(const std::string& queue, const std::string& name, JobOptions opts = {}, TimeMs now = kT0) {
+    NewJob j{name, "{\"n\":1}", opts};
+    auto r = Batch([&](Store& s) { return s.Enqueue(queue, j, now); });
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : EnqueueResult{};
+  }
+
+  std::vector<Lease> Take(const std::string& queue, int max = 1, TimeMs now = kT0, Millis lock = 30'000) {
+    auto r = Batch([&](Store& s) { return s.LeaseNext(FetchSpec{queue, max, lock, "w1"}, now); });
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : std::vector<Lease>{};
+  }
+
+  Result<AttemptEnd> Done(const Lease& l, TimeMs now = kT0, std::string result = "42") {
+    return Batch([&](Store& s) { return s.Complete(CompleteSpec{l.queue, l.id, l.token, result}, now); });
+  }
+
+  Result<AttemptEnd> Fail(const Lease& l, TimeMs now = kT0, bool unrecoverable = false) {
+    return Batch([&](Store& s) {
+      return s.Fail(FailSpec{l.queue, l.id, l.token, "boom", "at line 1", unrecoverable}, now, 0.0);
+    });
+  }
+
+  DueWork Due(TimeMs now) {
+    auto r = Batch([&](Store& s) { return s.RunDue(now, 0.0); });
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : DueWork{};
+  }
+
+  Job Get(const std::string& queue, const std::string& id) {
+    auto r = Batch([&](Store& s) { return s.GetJob(queue, id); });
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : Job{};
+  }
+
+  std::array<int64_t, kJobStateCount> Counts(const std::string& queue) {
+    auto r = Batch([&](Store& s) { return s.GetQueue(queue); });
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->counts : std::array<int64_t, kJobStateCount>{};
+  }
+
+  static std::array<int64_t, kJobStateCount> C(int64_t w, int64_t d, int64_t a, int64_t c, int64_t f) {
+    return {w, d, a, c, f};
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(Conformance, EnqueueThenReadBack) {
+  EnqueueResult r = Add("email", "welcome");
+  EXPECT_FALSE(r.duplicate);
+  EXPECT_EQ(r.state, JobState::kWaiting);
+  Job j = Get("email", r.id);
+  EXPECT_EQ(j.id, r.id);
+  EXPECT_EQ(j.queue, "email");
+  EXPECT_EQ(j.name, "welcome");
+  EXPECT_EQ(j.data, "{\"n\":1}");
+  EXPECT_EQ(j.state, JobState::kWaiting);
+  EXPECT_EQ(j.created_at, kT0);
+  EXPECT_EQ(Counts("email"), C(1, 0, 0, 0, 0));
+}
+
+TEST_P(Conformance, UnknownJobsAndQueuesAreNotFound) {
+  Add("email", "x");
+  auto r = Batch([](Store& s) { return s.GetJob("email", "999"); });
+  EXPECT_TRUE(r.status().IsNotFound());
+  r = Batch([](Store& s) { return s.GetJob("other", "1"); });
+  EXPECT_TRUE(r.status().IsNotFound());
+  auto q = Batch([](Store& s) { return s.GetQueue("nope"); });
+  EXPECT_TRUE(q.status().IsNotFound());
+}
+
+TEST_P(Conformance, JobIdMakesAddIdempotent) {
+  JobOptions o;
+  o.job_id = "order-7";
+  EnqueueResult a = Add("email", "first", o);
+  EnqueueResult b = Add("email", "second", o);
+  EXPECT_EQ(a.id, "order-7");
+  EXPECT_FALSE(a.duplicate);
+  EXPECT_EQ(b.id, "order-7");
+  EXPECT_TRUE(b.duplicate);
+  EXPECT_EQ(Get("email", "order-7").name, "first");
+  EXPECT_EQ(Counts("email"), C(1, 0, 0, 0, 0));
+  // The same jobId in another queue is another job.
+  EXPECT_FALSE(Add("sms", "third", o).duplicate);
+}
+
+TEST_P(Conformance, DuplicateWithinOneBatchReturnsTheFirst) {
+  JobOptions o;
+  o.job_id = "same";
+  auto rs = Batch([&](Store& s) {
+    std::vector<EnqueueResult> out;
+    for (int i = 0; i < 3; ++i) out.push_back(*s.Enqueue("q", NewJob{"n", "null", o}, kT0));
+    return out;
+  });
+  EXPECT_FALSE(rs[0].duplicate);
+  EXPECT_TRUE(rs[1].duplicate);
+  EXPECT_TRUE(rs[2].duplicate);
+  EXPECT_EQ(Counts("q")[0], 1);
+}
+
+TEST_P(Conformance, LowerPriorityFirstThenFifo) {
+  JobOptions p5, p1;
+  p5.priority = 5;
+  p1.priority = 1;
+  std::string a = Add("q", "a", p5).id, b = Add("q", "b").id, c = Add("q", "c", p1).id, d = Add("q", "d", p5).id,
+              e = Add("q", "e").id;
+  std::vector<std::string> order;
+  for (const Lease& l : Take("q", 10)) order.push_back(l.id);
+  EXPECT_EQ(order, (std::vector<std::string>{b, e, c, a, d}));
+}
+
+TEST_P(Conformance, LeaseCarriesJobAndFreshToken) {
+  std::string id = Add("q", "work").id;
+  std::vector<Lease> ls = Take("q", 5, kT0, 10'000);
+  ASSERT_EQ(ls.size(), 1u);
+  EXPECT_EQ(ls[0].id, id);
+  EXPECT_EQ(ls[0].name, "work");
+  EXPECT_EQ(ls[0].data, "{\"n\":1}");
+  EXPECT_EQ(ls[0].attempt, 1);
+  EXPECT_EQ(ls[0].lease_expires, kT0 + 10'000);
+  EXPECT_FALSE(ls[0].token.empty());
+  EXPECT_TRUE(Take("q").empty());
+  EXPECT_EQ(Counts("q"), C(0, 0, 1, 0, 0));
+  EXPECT_EQ(Get("q", id).state, JobState::kActive);
+}
+
+TEST_P(Conformance, CompleteStoresResultAndRefusesASecondAck) {
+  Add("q", "work");
+  Lease l = Take("q")[0];
+  auto end = Done(l, kT0 + 250);
+  ASSERT_TRUE(end.ok()) << end.status().ToString();
+  EXPECT_EQ(end->outcome, Outcome::kCompleted);
+  EXPECT_EQ(end->attempt, 1);
+  EXPECT_EQ(end->ended_at - end->started_at, 250);
+  Job j = Get("q", l.id);
+  EXPECT_EQ(j.state, JobState::kCompleted);
+  EXPECT_EQ(j.result, "42");
+  EXPECT_EQ(j.attempts_made, 1);
+  EXPECT_EQ(j.finished_at, kT0 + 250);
+  ASSERT_EQ(j.attempts.size(), 1u);
+  EXPECT_EQ(j.attempts[0].outcome, Outcome::kCompleted);
+  EXPECT_EQ(j.attempts[0].ended_at, kT0 + 250);
+  EXPECT_TRUE(Done(l).status().IsConflict());
+  EXPECT_TRUE(Fail(l).status().IsConflict());
+  EXPECT_EQ(Counts("q"), C(0, 0, 0, 1, 0));
+}
+
+TEST_P(Conformance, WrongTokenIsAConflictAndChangesNothing) {
+  Add("q", "work");
+  Lease l = Take("q")[0];
+  Lease forged = l;
+  forged.token = "1.0000000000000000";
+  EXPECT_TRUE(Done(forged).status().IsConflict());
+  auto ext = Batch([&](Store& s) { return s.Extend(ExtendSpec{"q", l.id, "nope", 1000, {}, {}}, kT0); });
+  EXPECT_TRUE(ext.status().IsConflict());
+  EXPECT_EQ(Get("q", l.id).state, JobState::kActive);
+  EXPECT_TRUE(Done(l).ok());
+}
+
+TEST_P(Conformance, FailureRetriesWithExponentialBackoffThenFails) {
+  JobOptions o;
+  o.attempts = 3;
+  o.backoff = Backoff{Backoff::Type::kExponential, 1000, 0, 0};
+  std::string id = Add("q", "flaky", o).id;
+  Lease l1 = Take("q")[0];
+  auto e1 = Fail(l1, kT0 + 10);
+  ASSERT_TRUE(e1.ok());
+  EXPECT_EQ(e1->state_after, JobState::kDelayed);
+  Job j = Get("q", id);
+  EXPECT_EQ(j.state, JobState::kDelayed);
+  EXPECT_EQ(j.run_at, kT0 + 10 + 1000);
+  EXPECT_EQ(j.failed_reason, "boom");
+  EXPECT_TRUE(Take("q", 1, kT0 + 1009).empty());
+  EXPECT_EQ(Due(kT0 + 1009).promoted, 0);
+  DueWork w = Due(kT0 + 1010);
+  EXPECT_EQ(w.promoted, 1);
+  EXPECT_EQ(w.woken_queues, std::vector<std::string>{"q"});
+  Lease l2 = Take("q", 1, kT0 + 1010)[0];
+  EXPECT_EQ(l2.attempt, 2);
+  EXPECT_NE(l2.token, l1.token);
+  ASSERT_TRUE(Fail(l2, kT0 + 1020).ok());
+  EXPECT_EQ(Get("q", id).run_at, kT0 + 1020 + 2000);
+  Due(kT0 + 3020);
+  Lease l3 = Take("q", 1, kT0 + 3020)[0];
+  EXPECT_EQ(l3.attempt, 3);
+  auto e3 = Fail(l3, kT0 + 3030);
+  EXPECT_EQ(e3->state_after, JobState::kFailed);
+  j = Get("q", id);
+  EXPECT_EQ(j.state, JobState::kFailed);
+  EXPECT_EQ(j.attempts_made, 3);
+  ASSERT_EQ(j.attempts.size(), 3u);
+  for (const Attempt& a : j.attempts) {
+    EXPECT_EQ(a.outcome, Outcome::kFailed);
+    EXPECT_EQ(a.error_message, "boom");
+    EXPECT_EQ(a.error_stack, "at line 1");
+  }
+  EXPECT_EQ(Counts("q"), C(0, 0, 0, 0, 1));
+}
+
+TEST_P(Conformance, UnrecoverableSkipsRetries) {
+  JobOptions o;
+  o.attempts = 5;
+  std::string id = Add("q", "bad", o).id;
+  auto e = Fail(Take("q")[0], kT0, true);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->state_after, JobState::kFailed);
+  EXPECT_EQ(Get("q", id).attempts_made, 1);
+}
+
+TEST_P(Conformance, FailureWithoutBackoffRequeuesAtOnce) {
+  JobOptions o;
+  o.attempts = 2;
+  std::string id = Add("q", "x", o).id;
+  EXPECT_EQ(Fail(Take("q")[0])->state_after, JobState::kWaiting);
+  EXPECT_EQ(Take("q")[0].attempt, 2);
+}
+
+TEST_P(Conformance, DelayedJobsWaitUntilDue) {
+  JobOptions o;
+  o.delay = 5000;
+  EnqueueResult r = Add("q", "later", o);
+  EXPECT_EQ(r.state, JobState::kDelayed);
+  auto d = Batch([](Store& s) { return s.NextDeadlines(); });
+  ASSERT_TRUE(d->next_delayed.has_value());
+  EXPECT_EQ(*d->next_delayed, kT0 + 5000);
+  EXPECT_TRUE(Take("q").empty());
+  EXPECT_EQ(Due(kT0 + 4999).promoted, 0);
+  EXPECT_EQ(Due(kT0 + 5000).promoted, 1);
+  EXPECT_EQ(Take("q", 1, kT0 + 5000).size(), 1u);
+}
+
+TEST_P(Conformance, ExpiredLeaseStallsAndTheOldTokenIsStale) {
+  std::string id = Add("q", "x").id;
+  Lease old = Take("q", 1, kT0, 1000)[0];
+  auto d = Batch([](Store& s) { return s.NextDeadlines(); });
+  EXPECT_EQ(d->next_lease, kT0 + 1000);
+  DueWork w = Due(kT0 + 1000);
+  ASSERT_EQ(w.ended.size(), 1u);
+  EXPECT_EQ(w.ended[0].outcome, Outcome::kStalled);
+  EXPECT_EQ(w.ended[0].id, id);
+  EXPECT_EQ(w.woken_queues, std::vector<std::string>{"q"});
+  Job j = Get("q", id);
+  EXPECT_EQ(j.state, JobState::kWaiting);
+  EXPECT_EQ(j.stalls, 1);
+  EXPECT_EQ(j.attempts_made, 0);
+  Lease fresh = Take("q", 1, kT0 + 1001)[0];
+  EXPECT_EQ(fresh.attempt, 1);
+  EXPECT_TRUE(Done(old).status().IsConflict());
+  EXPECT_TRUE(Done(fresh).ok());
+  j = Get("q", id);
+  ASSERT_EQ(j.attempts.size(), 2u);
+  EXPECT_EQ(j.attempts[0].outcome, Outcome::kStalled);
+  EXPECT_EQ(j.attempts[1].outcome, Outcome::kCompleted);
+}
+
+TEST_P(Conformance, TooManyStallsFailTheJob) {
+  JobOptions o;
+  o.max_stalls = 1;
+  std::string id = Add("q", "x", o).id;
+  Take("q", 1, kT0, 100);
+  Due(kT0 + 100);
+  Take("q", 1, kT0 + 100, 100);
+  DueWork w = Due(kT0 + 200);
+  ASSERT_EQ(w.ended.size(), 1u);
+  EXPECT_EQ(w.ended[0].state_after, JobState::kFailed);
+  Job j = Get("q", id);
+  EXPECT_EQ(j.state, JobState::kFailed);
+  EXPECT_NE(j.failed_reason.find("stalled"), std::string::npos);
+}
+
+TEST_P(Conformance, TimeoutIsItsOwnOutcomeAndExtendCannotPassIt) {
+  JobOptions o;
+  o.timeout = 2000;
+  o.attempts = 2;
+  std::string id = Add("q", "slow", o).id;
+  Lease l = Take("q", 1, kT0, 30'000)[0];
+  EXPECT_EQ(l.lease_expires, kT0 + 2000);
+  auto ext = Batch([&](Store& s) { return s.Extend(ExtendSpec{"q", id, l.token, 30'000, {}, {}}, kT0 + 1000); });
+  ASSERT_TRUE(ext.ok());
+  EXPECT_EQ(*ext, kT0 + 2000);
+  DueWork w = Due(kT0 + 2000);
+  ASSERT_EQ(w.ended.size(), 1u);
+  EXPECT_EQ(w.ended[0].outcome, Outcome::kTimeout);
+  EXPECT_EQ(w.ended[0].state_after, JobState::kWaiting);
+  Job j = Get("q", id);
+  EXPECT_EQ(j.attempts_made, 1);
+  ASSERT_EQ(j.attempts.size(), 1u);
+  EXPECT_EQ(j.attempts[0].outcome, Outcome::kTimeout);
+  EXPECT_TRUE(Done(l).status().IsConflict());
+}
+
+TEST_P(Conformance, ExtendMovesTheLeaseAndKeepsProgressAndLogs) {
+  std::string id = Add("q", "x").id;
+  Lease l = Take("q", 1, kT0, 1000)[0];
+  auto ext = Batch([&](Store& s) {
+    return s.Extend(ExtendSpec{"q", id, l.token, 5000, std::string("{\"pct\":50}"), {"step 1", "step 2"}}, kT0 + 900);
+  });
+  ASSERT_TRUE(ext.ok());
+  EXPECT_EQ(*ext, kT0 + 5900);
+  EXPECT_TRUE(Due(kT0 + 1000).ended.empty());
+  Job j = Get("q", id);
+  EXPECT_EQ(j.progress, "{\"pct\":50}");
+  ASSERT_EQ(j.logs.size(), 2u);
+  EXPECT_EQ(j.logs[1].line, "step 2");
+  EXPECT_EQ(j.logs[1].at, kT0 + 900);
+}
+
+TEST_P(Conformance, PausedQueueLeasesNothingUntilResumed) {
+  Add("q", "x");
+  Batch([](Store& s) { return s.SetPaused("q", true, kT0); });
+  EXPECT_TRUE(Take("q").empty());
+  auto qi = Batch([](Store& s) { return s.GetQueue("q"); });
+  EXPECT_TRUE(qi->paused);
+  Batch([](Store& s) { return s.SetPaused("q", false, kT0); });
+  EXPECT_EQ(Take("q").size(), 1u);
+}
+
+TEST_P(Conformance, RemoveOnCompleteDeletesAtOnce) {
+  JobOptions o;
+  o.remove_on_complete.remove_now = true;
+  std::string id = Add("q", "x", o).id;
+  ASSERT_TRUE(Done(Take("q")[0]).ok());
+  EXPECT_TRUE(Batch([&](Store& s) { return s.GetJob("q", id); }).status().IsNotFound());
+  EXPECT_EQ(Counts("q"), C(0, 0, 0, 0, 0));
+}
+
+TEST_P(Conformance, RetentionByCountKeepsTheNewest) {
+  JobOptions o;
+  o.remove_on_complete.count = 2;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(Add("q", "x", o).id);
+  for (const Lease& l : Take("q", 5)) ASSERT_TRUE(Done(l).ok());
+  EXPECT_EQ(Counts("q"), C(0, 0, 0, 2, 0));
+  EXPECT_TRUE(Batch([&](Store& s) { return s.GetJob("q", ids[0]); }).status().IsNotFound());
+  EXPECT_EQ(Get("q", ids[4]).state, JobState::kCompleted);
+}
+
+TEST_P(Conformance, RetentionByAgeDeletesOnTheDuePass) {
+  JobOptions o;
+  o.remove_on_fail.age = 60'000;
+  std::string id = Add("q", "x", o).id;
+  ASSERT_TRUE(Fail(Take("q")[0], kT0 + 5).ok());
+  auto d = Batch([](Store& s) { return s.NextDeadlines(); });
+  EXPECT_EQ(d->next_retention, kT0 + 5 + 60'000);
+  EXPECT_EQ(Due(kT0 + 60'004).removed, 0);
+  EXPECT_EQ(Due(kT0 + 60'005).removed, 1);
+  EXPECT_TRUE(Batch([&](Store& s) { return s.GetJob("q", id); }).status().IsNotFound());
+  EXPECT_EQ(Counts("q"), C(0, 0, 0, 0, 0));
+}
+
+TEST_P(Conformance, OperatorRetryPromoteAndRemove) {
+  JobOptions delayed;
+  delayed.delay = 100'000;
+  std::string d = Add("q", "d", delayed).id;
+  std::string f = Add("q", "f").id;
+  ASSERT_TRUE(Fail(Take("q")[0], kT0, true).ok());
+  EXPECT_TRUE(Batch([&](Store& s) { return s.Promote("q", d, kT0); }).ok());
+  EXPECT_EQ(Get("q", d).state, JobState::kWaiting);
+  EXPECT_TRUE(Batch([&](Store& s) { return s.Promote("q", d, kT0); }).IsConflict());
+  EXPECT_TRUE(Batch([&](Store& s) { return s.Retry("q", f, kT0); }).ok());
+  Job j = Get("q", f);
+  EXPECT_EQ(j.state, JobState::kWaiting);
+  EXPECT_EQ(j.attempts_made, 0);
+  EXPECT_EQ(j.attempts.size(), 1u);  // history is kept
+  EXPECT_TRUE(Batch([&](Store& s) { return s.Retry("q", f, kT0); }).IsConflict());
+  std::vector<Lease> ls = Take("q", 2);
+  ASSERT_EQ(ls.size(), 2u);
+  EXPECT_TRUE(Batch([&](Store& s) { return s.Remove("q", ls[0].id); }).IsConflict());
+  ASSERT_TRUE(Done(ls[0]).ok());
+  EXPECT_TRUE(Batch([&](Store& s) { return s.Remove("q", ls[0].id); }).ok());
+  EXPECT_TRUE(Batch([&](Store& s) { return s.Remove("q", ls[0].id); }).IsNotFound());
+  EXPECT_EQ(Counts("q"), C(0, 0, 1, 0, 0));
+}
+
+TEST_P(Conformance, RollbackUndoesTheWholeBatch) {
+  Add("q", "kept");
+  ASSERT_TRUE(store_->Begin().ok());
+  ASSERT_TRUE(store_->Enqueue("q", NewJob{"gone", "null", {}}, kT0).ok());
+  ASSERT_TRUE(store_->Enqueue("fresh", NewJob{"gone", "null", {}}, kT0).ok());
+  store_->Rollback();
+  EXPECT_EQ(Counts("q"), C(1, 0, 0, 0, 0));
+  EXPECT_TRUE(Batch([](Store& s) { return s.GetQueue("fresh"); }).status().IsNotFound());
+  // The store still works after a rollback.
+  EXPECT_EQ(Add("fresh", "ok").state, JobState::kWaiting);
+}
+
+TEST_P(Conformance, CommittedStateSurvivesReopen) {
+  JobOptions o;
+  o.attempts = 2;
+  o.backoff = Backoff{Backoff::Type::kFixed, 500, 0, 0};
+  std::string a = Add("q", "a", o).id;
+  std::string b = Add("q", "b").id;
+  Lease la = Take("q")[0];
+  ASSERT_TRUE(Fail(la).ok());
+  Lease lb = Take("q", 1, kT0, 60'000)[0];
+  Reopen();
+  Job ja = Get("q", a);
+  EXPECT_EQ(ja.state, JobState::kDelayed);
+  EXPECT_EQ(ja.attempts.size(), 1u);
+  EXPECT_EQ(ja.opts.backoff.delay, 500);
+  EXPECT_EQ(ja.opts.attempts, 2);
+  // A lease taken before the restart is still honoured after it.
+  EXPECT_TRUE(Done(lb).ok());
+  EXPECT_EQ(Counts("q"), C(0, 1, 0, 1, 0));
+}
+
+TEST_P(Conformance, ListJobsFiltersSearchesAndPages) {
+  for (int i = 0; i < 7; ++i) Add("q", i % 2 ? "odd" : "even", {}, kT0 + i);
+  auto all = Batch([](Store& s) { return s.ListJobs("q", JobQuery{}); });
+  ASSERT_EQ(all->jobs.size(), 7u);
+  EXPECT_EQ(all->jobs.front().created_at, kT0 + 6);  // newest first
+  JobQuery byName;
+  byName.text = "odd";
+  EXPECT_EQ(Batch([&](Store& s) { return s.ListJobs("q", byName); })->jobs.size(), 3u);
+  JobQuery page;
+  page.limit = 3;
+  std::vector<std::string> seen;
+  for (int guard = 0; guard < 5; ++guard) {
+    auto p = Batch([&](Store& s) { return s.ListJobs("q", page); });
+    for (const Job& j : p->jobs) seen.push_back(j.id);
+    if (p->next_cursor.empty()) break;
+    page.cursor = p->next_cursor;
+  }
+  EXPECT_EQ(seen.size(), 7u);
+  ASSERT_TRUE(Fail(Take("q")[0], kT0, true).ok());
+  JobQuery failed;
+  failed.state = JobState::kFailed;
+  failed.text = "boo";  // error text
+  auto f = Batch([&](Store& s) { return s.ListJobs("q", failed); });
+  ASSERT_EQ(f->jobs.size(), 1u);
+  EXPECT_EQ(f->jobs[0].failed_reason, "boom");
+  JobQuery window;
+  window.from = kT0 + 2;
+  window.to = kT0 + 4;
+  EXPECT_EQ(Batch([&](Store& s) { return s.ListJobs("q", window); })->jobs.size(), 2u);
+}
+
+TEST_P(Conformance, QueuesAreListedWithCounts) {
+  Add("b", "x");
+  Add("a", "x");
+  Add("a", "y");
+  auto qs = Batch([](Store& s) { return s.ListQueues(); });
+  ASSERT_EQ(qs->size(), 2u);
+  EXPECT_EQ((*qs)[0].name, "a");
+  EXPECT_EQ((*qs)[0].counts[0], 2);
+  EXPECT_EQ((*qs)[0].oldest_waiting, kT0);
+  EXPECT_EQ((*qs)[1].name, "b");
+}
+
+TEST_P(Conformance, ManyJobsKeepCountsExact) {
+  JobOptions o;
+  o.attempts = 2;
+  auto ids = Batch([&](Store& s) {
+    std::vector<std::string> out;
+    for (int i = 0; i < 300; ++i) out.push_back(s.Enqueue("bulk", NewJob{"n", "null", o}, kT0)->id);
+    return out;
+  });
+  std::vector<Lease> ls = Take("bulk", 200);
+  ASSERT_EQ(ls.size(), 200u);
+  for (size_t i = 0; i < ls.size(); ++i) {
+    if (i % 4 == 0) ASSERT_TRUE(Fail(ls[i]).ok());
+    else ASSERT_TRUE(Done(ls[i]).ok());
+  }
+  EXPECT_EQ(Counts("bulk"), C(150, 0, 0, 150, 0));
+}
+
+}  // namespace
+
+INSTANTIATE_TEST_SUITE_P(Backends, Conformance, ::testing::ValuesIn(AllBackends()), BackendName);
+
+}  // namespace cronq::testing
