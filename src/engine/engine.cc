@@ -1,0 +1,195 @@
+#include "engine/engine.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace cronq {
+
+
+Engine::Engine(Store& store, Clock& clock, EngineOptions options)
+    : store_(store), clock_(clock), opt_(std::move(options)) {}
+
+Engine::~Engine() { Stop(); }
+
+void Engine::Start() {
+  std::lock_guard lk(mu_);
+  if (running_) return;
+  running_ = true;
+  stopping_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Engine::Stop() {
+  {
+    std::lock_guard lk(mu_);
+    if (!running_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lk(mu_);
+  running_ = false;
+}
+
+bool Engine::healthy() const {
+  std::lock_guard lk(mu_);
+  return healthy_;
+}
+
+EngineStats Engine::stats() const {
+  std::lock_guard lk(mu_);
+  return stats_;
+}
+
+void Engine::Poke() {
+  {
+    std::lock_guard lk(mu_);
+    poked_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Engine::Deliver(std::function<void()> fn) {
+  if (opt_.post) opt_.post(std::move(fn));
+  else fn();
+}
+
+double Engine::Unit() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
+
+void Engine::Push(Op op) {
+  {
+    std::lock_guard lk(mu_);
+    if (running_ && !stopping_) {
+      queue_.push_back(std::move(op));
+      if (queue_.size() > 1) return;  // the engine was already told
+    } else {
+      op.abort(Status::Unavailable("cronq is shutting down"));
+      return;
+    }
+  }
+  cv_.notify_one();
+}
+
+// ---- the engine thread --------------------------------------------------------
+
+void Engine::Loop() {
+  std::vector<Op> ops;
+  for (;;) {
+    {
+      std::unique_lock lk(mu_);
+      for (;;) {
+        if (!queue_.empty() || stopping_ || poked_) break;
+        const TimeMs now = clock_.Now();
+        Deadlines d = deadlines_;
+        for (const auto& [q, ws] : waiters_)
+          for (const Waiter& w : ws)
+            if (!d.next_waiter || w.deadline < *d.next_waiter) d.next_waiter = w.deadline;
+        const TimeMs wake = deadlines_known_ ? NextWake(d, now) : now;
+        if (wake <= now) break;
+        cv_.wait_for(lk, std::chrono::milliseconds(wake - now));
+      }
+      poked_ = false;
+      if (queue_.size() <= opt_.max_ops_per_batch) {
+        ops.swap(queue_);
+      } else {
+        auto mid = queue_.begin() + static_cast<std::ptrdiff_t>(opt_.max_ops_per_batch);
+        std::move(queue_.begin(), mid, std::back_inserter(ops));
+        queue_.erase(queue_.begin(), mid);
+      }
+      if (stopping_ && ops.empty()) break;
+    }
+    RunBatch(ops);
+    ops.clear();
+  }
+  ExpireWaiters(clock_.Now(), /*all=*/true);
+}
+
+void Engine::RunBatch(std::vector<Op>& ops) {
+  const TimeMs now = clock_.Now();
+  Batch b;
+  b.replies.reserve(ops.size());
+  Status st = store_.Begin();
+  if (!st.ok()) {
+    for (Op& op : ops) op.abort(st);
+  } else {
+    if (!deadlines_known_ || StoreWorkDue(deadlines_, now)) {
+      Result<DueWork> due = store_.RunDue(now, Unit());
+      if (due.ok()) {
+        b.woken.insert(due->woken_queues.begin(), due->woken_queues.end());
+        for (AttemptEnd& e : due->ended) b.ended.push_back(std::move(e));
+      }
+    }
+    for (Op& op : ops) {
+      if (Reply r = op.run(store_, now, b)) b.replies.push_back(std::move(r));
+    }
+    ServeWaiters(store_, now, b);
+    st = store_.Commit();
+    for (auto& r : b.replies) r(st);
+  }
+  if (st.ok() && opt_.log_jobs) {
+    for (const Lease& l : b.started) LogStart(l);
+    for (const AttemptEnd& e : b.ended) LogEnd(e);
+  }
+  if (!st.ok()) {
+    spdlog::error("storage batch failed; its {} operations were answered with an error: {}", ops.size(),
+                  st.ToString());
+  }
+  {
+    std::lock_guard lk(mu_);
+    stats_.batches++;
+    stats_.ops += ops.size();
+    if (!st.ok()) stats_.commit_failures++;
+    healthy_ = st.ok();
+    size_t parked = 0;
+    for (const auto& [q, ws] : waiters_) parked += ws.size();
+    stats_.parked_fetches = parked;
+  }
+  Result<Deadlines> d = store_.NextDeadlines();
+  deadlines_known_ = d.ok();
+  if (d.ok()) deadlines_ = *d;
+  ExpireWaiters(now, /*all=*/false);
+}
+
+// Hands newly waiting jobs to parked fetches, oldest fetch first, inside the
+// batch; they are answered after the commit like every other operation.
+void Engine::ServeWaiters(Store& s, TimeMs now, Batch& b) {
+  for (const std::string& queue : b.woken) {
+    auto it = waiters_.find(queue);
+    if (it == waiters_.end()) continue;
+    std::deque<Waiter>& ws = it->second;
+    while (!ws.empty()) {
+      Result<std::vector<Lease>> r = s.LeaseNext(ws.front().spec, now);
+      if (r.ok() && r->empty()) break;
+      if (r.ok()) b.started.insert(b.started.end(), r->begin(), r->end());
+      auto cb = std::make_shared<Callback<std::vector<Lease>>>(std::move(ws.front().cb));
+      auto res = std::make_shared<Result<std::vector<Lease>>>(std::move(r));
+      ws.pop_front();
+      b.replies.push_back([this, cb, res](const Status& commit) {
+        Deliver([cb, res, commit] {
+          if (!commit.ok()) (*cb)(commit);
+          else (*cb)(std::move(*res));
+        });
+      });
+    }
+    if (ws.empty()) waiters_.erase(it);
+  }
+}
+
+void Engine::ExpireWaiters(TimeMs now, bool all) {
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    std::deque<Waiter>& ws = it->second;
+    for (auto w = ws.begin(); w != ws.end();) {
+      if (all || w->deadline <= now) {
+        auto cb = std::make_shared<Callback<std::vector<Lease>>>(std::move(w->cb));
+        Deliver([cb] { (*cb)(std::vector<Lease>{}); });
+        w = ws.erase(w);
+      } else {
+        ++w;
+      }
+    }
+    it = ws.empty() ? waiters_.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace cronq

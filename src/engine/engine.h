@@ -1,0 +1,148 @@
+// Engine: owns the store's thread, groups operations into durable batches, parks
+// long-poll fetches, and runs everything that is due.
+//
+// Threading. Callers on any thread submit operations; each is queued and the
+// engine thread runs all queued operations in one store batch, commits once
+// (group commit: one fsync for the whole batch, LevelDB's BuildBatchGroup idea),
+// and only then answers each caller: an acknowledged write is durable. Answers go
+// through `EngineOptions::post`, so a caller can have them run on its own threads
+// (the HTTP server posts them to its I/O threads, keeping JSON off this thread).
+//
+// Time. The engine reads the clock once per batch. Between batches it sleeps
+// until the planner's next deadline (core/planner.h) or until work arrives.
+//
+// Long-poll. A fetch that finds nothing and may wait is parked per queue. Any
+// batch that makes jobs waiting in that queue (enqueue, promotion, retry, stall,
+// resume) serves parked fetches in the same batch, oldest first, so a job reaches
+// an idle worker one batch after it was enqueued.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/planner.h"
+#include "storage/store.h"
+
+namespace cronq {
+
+template <typename T>
+using Callback = std::function<void(Result<T>)>;
+
+struct Empty {};
+
+// One result per entry of a batch acknowledgement, in request order.
+struct AckResults {
+  std::vector<Status> complete;
+  std::vector<Status> fail;
+};
+
+struct EngineOptions {
+  // Runs an answer; default: on the engine thread. Must not block.
+  std::function<void(std::function<void()>)> post;
+  size_t max_ops_per_batch = 2048;
+  bool log_jobs = true;  // one log line per job start and finish
+};
+
+struct EngineStats {
+  uint64_t batches = 0, ops = 0, commit_failures = 0;
+  size_t parked_fetches = 0;
+};
+
+class Engine {
+ public:
+  Engine(Store& store, Clock& clock, EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  void Start();
+  // Runs what is queued, answers parked fetches with empty lists, joins the thread.
+  // Operations submitted after Stop() are answered Unavailable.
+  void Stop();
+
+  void Enqueue(std::string queue, std::vector<NewJob> jobs, Callback<std::vector<EnqueueResult>> cb);
+  // Leases up to spec.max jobs; if none is ready, waits up to `wait` for one.
+  void Fetch(FetchSpec spec, Millis wait, Callback<std::vector<Lease>> cb);
+  void Extend(ExtendSpec spec, Callback<TimeMs> cb);
+  void Complete(CompleteSpec spec, Callback<AttemptEnd> cb);
+  void Fail(FailSpec spec, Callback<AttemptEnd> cb);
+  void Ack(std::vector<CompleteSpec> complete, std::vector<FailSpec> fail, Callback<AckResults> cb);
+
+  void Retry(std::string queue, std::string id, Callback<Empty> cb);
+  void Promote(std::string queue, std::string id, Callback<Empty> cb);
+  void Remove(std::string queue, std::string id, Callback<Empty> cb);
+  void SetPaused(std::string queue, bool paused, Callback<Empty> cb);
+
+  void GetJob(std::string queue, std::string id, Callback<Job> cb);
+  void ListJobs(std::string queue, JobQuery q, Callback<JobPage> cb);
+  void ListQueues(Callback<std::vector<QueueInfo>> cb);
+  void GetQueue(std::string queue, Callback<QueueInfo> cb);
+
+  // True while the last commit succeeded (for /readyz).
+  bool healthy() const;
+  EngineStats stats() const;
+  // Wakes the engine to re-read the clock (tests with a ManualClock).
+  void Poke();
+
+ private:
+  struct Batch {
+    std::set<std::string> woken;  // queues that got waiting jobs in this batch
+    std::vector<Lease> started;   // logged once committed
+    std::vector<AttemptEnd> ended;
+    std::vector<std::function<void(const Status&)>> replies;  // run once the commit's fate is known
+  };
+  // An operation runs on the engine thread inside a batch and returns the answer
+  // to deliver once the batch's fate is known (committed, or failed with Status).
+  using Reply = std::function<void(const Status& commit)>;
+  struct Op {
+    std::function<Reply(Store&, TimeMs now, Batch&)> run;  // may return an empty Reply (parked)
+    std::function<void(const Status&)> abort;              // answers without running
+  };
+  struct Waiter {
+    FetchSpec spec;
+    TimeMs deadline;
+    Callback<std::vector<Lease>> cb;
+  };
+
+  template <typename T>
+  void Submit(Callback<T> cb, std::function<Result<T>(Store&, TimeMs, Batch&)> fn);
+  void Push(Op op);
+  void Loop();
+  void RunBatch(std::vector<Op>& ops);
+  void ServeWaiters(Store& s, TimeMs now, Batch& b);
+  void ExpireWaiters(TimeMs now, bool all);
+  void Deliver(std::function<void()> fn);
+  void LogStart(const Lease& l);
+  void LogEnd(const AttemptEnd& e);
+  double Unit();
+
+  Store& store_;
+  Clock& clock_;
+  EngineOptions opt_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Op> queue_;  // guarded by mu_
+  bool running_ = false, stopping_ = false, poked_ = false;
+  EngineStats stats_;       // guarded by mu_
+  bool healthy_ = true;     // guarded by mu_
+
+  // Engine thread only.
+  std::thread thread_;
+  std::map<std::string, std::deque<Waiter>> waiters_;
+  Deadlines deadlines_;
+  bool deadlines_known_ = false;
+  std::mt19937_64 rng_{std::random_device{}()};
+};
+
+}  // namespace cronq

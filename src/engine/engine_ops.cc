@@ -1,0 +1,171 @@
+// The engine's public operations: each is a small closure run inside a batch.
+// Business rules live in core/ and storage/; this file only routes and records
+// which queues got new waiting jobs (to serve parked fetches) and what to log.
+#include <spdlog/spdlog.h>
+
+#include "engine/engine.h"
+
+namespace cronq {
+
+template <typename T>
+void Engine::Submit(Callback<T> cb, std::function<Result<T>(Store&, TimeMs, Batch&)> fn) {
+  auto shared_cb = std::make_shared<Callback<T>>(std::move(cb));
+  Op op;
+  op.run = [this, shared_cb, fn = std::move(fn)](Store& s, TimeMs now, Batch& b) -> Reply {
+    auto r = std::make_shared<Result<T>>(fn(s, now, b));
+    return [this, shared_cb, r](const Status& commit) {
+      Deliver([shared_cb, r, commit] {
+        if (!commit.ok()) (*shared_cb)(commit);
+        else (*shared_cb)(std::move(*r));
+      });
+    };
+  };
+  op.abort = [this, shared_cb](const Status& st) { Deliver([shared_cb, st] { (*shared_cb)(st); }); };
+  Push(std::move(op));
+}
+
+
+void Engine::Enqueue(std::string queue, std::vector<NewJob> jobs, Callback<std::vector<EnqueueResult>> cb) {
+  Submit<std::vector<EnqueueResult>>(
+      std::move(cb), [q = std::move(queue), jobs = std::move(jobs)](Store& s, TimeMs now,
+                                                                     Batch& b) -> Result<std::vector<EnqueueResult>> {
+        std::vector<EnqueueResult> out;
+        out.reserve(jobs.size());
+        for (const NewJob& j : jobs) {
+          CRONQ_ASSIGN_OR_RETURN(EnqueueResult r, s.Enqueue(q, j, now));
+          if (!r.duplicate && r.state == JobState::kWaiting) b.woken.insert(q);
+          out.push_back(std::move(r));
+        }
+        return out;
+      });
+}
+
+void Engine::Fetch(FetchSpec spec, Millis wait, Callback<std::vector<Lease>> cb) {
+  auto shared_cb = std::make_shared<Callback<std::vector<Lease>>>(std::move(cb));
+  Op op;
+  op.run = [this, spec = std::move(spec), wait, shared_cb](Store& s, TimeMs now, Batch& b) -> Reply {
+    Result<std::vector<Lease>> r = s.LeaseNext(spec, now);
+    if (r.ok() && r->empty() && wait > 0) {
+      waiters_[spec.queue].push_back(Waiter{spec, now + wait, std::move(*shared_cb)});
+      return nullptr;  // parked: answered when a job arrives or the wait ends
+    }
+    if (r.ok()) b.started.insert(b.started.end(), r->begin(), r->end());
+    auto res = std::make_shared<Result<std::vector<Lease>>>(std::move(r));
+    return [this, shared_cb, res](const Status& commit) {
+      Deliver([shared_cb, res, commit] {
+        if (!commit.ok()) (*shared_cb)(commit);
+        else (*shared_cb)(std::move(*res));
+      });
+    };
+  };
+  op.abort = [this, shared_cb](const Status& st) { Deliver([shared_cb, st] { (*shared_cb)(st); }); };
+  Push(std::move(op));
+}
+
+void Engine::Extend(ExtendSpec spec, Callback<TimeMs> cb) {
+  Submit<TimeMs>(std::move(cb), [spec = std::move(spec)](Store& s, TimeMs now, Batch&) { return s.Extend(spec, now); });
+}
+
+void Engine::Complete(CompleteSpec spec, Callback<AttemptEnd> cb) {
+  Submit<AttemptEnd>(std::move(cb), [spec = std::move(spec)](Store& s, TimeMs now, Batch& b) -> Result<AttemptEnd> {
+    CRONQ_ASSIGN_OR_RETURN(AttemptEnd e, s.Complete(spec, now));
+    b.ended.push_back(e);
+    return e;
+  });
+}
+
+void Engine::Fail(FailSpec spec, Callback<AttemptEnd> cb) {
+  Submit<AttemptEnd>(std::move(cb),
+                     [this, spec = std::move(spec)](Store& s, TimeMs now, Batch& b) -> Result<AttemptEnd> {
+                       CRONQ_ASSIGN_OR_RETURN(AttemptEnd e, s.Fail(spec, now, Unit()));
+                       if (e.state_after == JobState::kWaiting) b.woken.insert(spec.queue);
+                       b.ended.push_back(e);
+                       return e;
+                     });
+}
+
+void Engine::Ack(std::vector<CompleteSpec> complete, std::vector<FailSpec> fail, Callback<AckResults> cb) {
+  Submit<AckResults>(std::move(cb), [this, complete = std::move(complete), fail = std::move(fail)](
+                                        Store& s, TimeMs now, Batch& b) -> Result<AckResults> {
+    AckResults out;
+    out.complete.reserve(complete.size());
+    for (const CompleteSpec& c : complete) {
+      Result<AttemptEnd> e = s.Complete(c, now);
+      if (e.ok()) b.ended.push_back(*e);
+      out.complete.push_back(e.status());
+    }
+    for (const FailSpec& f : fail) {
+      Result<AttemptEnd> e = s.Fail(f, now, Unit());
+      if (e.ok()) {
+        if (e->state_after == JobState::kWaiting) b.woken.insert(f.queue);
+        b.ended.push_back(*e);
+      }
+      out.fail.push_back(e.status());
+    }
+    return out;
+  });
+}
+
+void Engine::Retry(std::string queue, std::string id, Callback<Empty> cb) {
+  Submit<Empty>(std::move(cb), [q = std::move(queue), id = std::move(id)](Store& s, TimeMs now, Batch& b) -> Result<Empty> {
+    CRONQ_RETURN_IF_ERROR(s.Retry(q, id, now));
+    b.woken.insert(q);
+    return Empty{};
+  });
+}
+
+void Engine::Promote(std::string queue, std::string id, Callback<Empty> cb) {
+  Submit<Empty>(std::move(cb), [q = std::move(queue), id = std::move(id)](Store& s, TimeMs now, Batch& b) -> Result<Empty> {
+    CRONQ_RETURN_IF_ERROR(s.Promote(q, id, now));
+    b.woken.insert(q);
+    return Empty{};
+  });
+}
+
+void Engine::Remove(std::string queue, std::string id, Callback<Empty> cb) {
+  Submit<Empty>(std::move(cb), [q = std::move(queue), id = std::move(id)](Store& s, TimeMs, Batch&) -> Result<Empty> {
+    CRONQ_RETURN_IF_ERROR(s.Remove(q, id));
+    return Empty{};
+  });
+}
+
+void Engine::SetPaused(std::string queue, bool paused, Callback<Empty> cb) {
+  Submit<Empty>(std::move(cb), [q = std::move(queue), paused](Store& s, TimeMs now, Batch& b) -> Result<Empty> {
+    CRONQ_RETURN_IF_ERROR(s.SetPaused(q, paused, now));
+    if (!paused) b.woken.insert(q);
+    return Empty{};
+  });
+}
+
+void Engine::GetJob(std::string queue, std::string id, Callback<Job> cb) {
+  Submit<Job>(std::move(cb), [q = std::move(queue), id = std::move(id)](Store& s, TimeMs, Batch&) {
+    return s.GetJob(q, id);
+  });
+}
+
+void Engine::ListJobs(std::string queue, JobQuery query, Callback<JobPage> cb) {
+  Submit<JobPage>(std::move(cb), [q = std::move(queue), query = std::move(query)](Store& s, TimeMs, Batch&) {
+    return s.ListJobs(q, query);
+  });
+}
+
+void Engine::ListQueues(Callback<std::vector<QueueInfo>> cb) {
+  Submit<std::vector<QueueInfo>>(std::move(cb), [](Store& s, TimeMs, Batch&) { return s.ListQueues(); });
+}
+
+void Engine::GetQueue(std::string queue, Callback<QueueInfo> cb) {
+  Submit<QueueInfo>(std::move(cb), [q = std::move(queue)](Store& s, TimeMs, Batch&) { return s.GetQueue(q); });
+}
+
+// One structured line per job start and per attempt end (logfmt).
+void Engine::LogStart(const Lease& l) {
+  spdlog::info("event=job.start queue={} id={} name={} attempt={}", l.queue, l.id, l.name, l.attempt);
+}
+
+void Engine::LogEnd(const AttemptEnd& e) {
+  spdlog::info("event=job.finish queue={} id={} name={} attempt={} outcome={} state={} duration_ms={}{}{}", e.queue,
+               e.id, e.name, e.attempt, OutcomeName(e.outcome), StateName(e.state_after), e.ended_at - e.started_at,
+               e.error.empty() ? "" : " error=", e.error.empty() ? "" : spdlog::fmt_lib::format("{:?}", e.error));
+}
+
+}  // namespace cronq

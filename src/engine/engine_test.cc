@@ -1,0 +1,235 @@
+// Engine tests on a real SQLite file, driven by a manual clock.
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "storage/forwarding_store.h"
+#include "storage/sqlite_store.h"
+#include "support/temp_dir.h"
+
+namespace cronq {
+namespace {
+
+using testing::TempDir;
+
+// Calls an engine method with a callback and waits for its answer.
+template <typename T, typename Fn>
+Result<T> Call(Fn&& fn) {
+  auto p = std::make_shared<std::promise<Result<T>>>();
+  auto f = p->get_future();
+  fn([p](Result<T> r) { p->set_value(std::move(r)); });
+  if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return Status::Internal("timed out");
+  return f.get();
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void TearDown() override {
+    if (engine_) engine_->Stop();
+  }
+  void Open(Store* wrap = nullptr) {
+    if (engine_) engine_->Stop();
+    engine_.reset();
+    store_.reset();
+    store_ = std::move(OpenSqliteStore(SqliteOptions{dir_.File("cronq.db"), true, 8192})).value();
+    engine_ = std::make_unique<Engine>(wrap ? *wrap : *store_, clock_, EngineOptions{{}, 2048, false});
+    engine_->Start();
+  }
+  Result<std::vector<EnqueueResult>> Add(const std::string& q, std::vector<NewJob> jobs) {
+    return Call<std::vector<EnqueueResult>>([&](auto cb) { engine_->Enqueue(q, std::move(jobs), cb); });
+  }
+  Result<std::vector<Lease>> Fetch(const std::string& q, int max = 1, Millis wait = 0) {
+    return Call<std::vector<Lease>>([&](auto cb) { engine_->Fetch(FetchSpec{q, max, 30'000, "t"}, wait, cb); });
+  }
+
+  TempDir dir_;
+  ManualClock clock_{1'750'000'000'000};
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Engine> engine_;
+};
+
+NewJob J(std::string name = "job", JobOptions o = {}) { return NewJob{std::move(name), "{}", o}; }
+
+TEST_F(EngineTest, EnqueueFetchComplete) {
+  auto added = Add("q", {J("a"), J("b")});
+  ASSERT_TRUE(added.ok());
+  ASSERT_EQ(added->size(), 2u);
+  auto leases = Fetch("q", 5);
+  ASSERT_TRUE(leases.ok());
+  ASSERT_EQ(leases->size(), 2u);
+  auto done = Call<AttemptEnd>([&](auto cb) {
+    const Lease& l = (*leases)[0];
+    engine_->Complete(CompleteSpec{"q", l.id, l.token, "1"}, cb);
+  });
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  auto stale = Call<AttemptEnd>([&](auto cb) {
+    const Lease& l = (*leases)[0];
+    engine_->Complete(CompleteSpec{"q", l.id, l.token, "1"}, cb);
+  });
+  EXPECT_TRUE(stale.status().IsConflict());
+}
+
+TEST_F(EngineTest, ConcurrentWritesShareCommits) {
+  constexpr int kThreads = 8, kPerThread = 200;
+  std::vector<std::thread> ts;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < kThreads; ++t) {
+    ts.emplace_back([&] {
+      std::vector<std::future<void>> pending;
+      std::atomic<int> left{kPerThread};
+      std::promise<void> all;
+      for (int i = 0; i < kPerThread; ++i) {
+        engine_->Enqueue("q", {J()}, [&](Result<std::vector<EnqueueResult>> r) {
+          if (r.ok()) ok++;
+          if (--left == 0) all.set_value();
+        });
+      }
+      all.get_future().wait();
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(ok.load(), kThreads * kPerThread);
+  EngineStats st = engine_->stats();
+  EXPECT_LT(st.batches, static_cast<uint64_t>(kThreads * kPerThread) / 4) << "writes were not grouped";
+  auto q = Call<QueueInfo>([&](auto cb) { engine_->GetQueue("q", cb); });
+  EXPECT_EQ(q->counts[0], kThreads * kPerThread);
+}
+
+TEST_F(EngineTest, ParkedFetchIsAnsweredByTheNextEnqueue) {
+  auto p = std::make_shared<std::promise<Result<std::vector<Lease>>>>();
+  auto f = p->get_future();
+  engine_->Fetch(FetchSpec{"q", 10, 30'000, "t"}, 20'000, [p](auto r) { p->set_value(std::move(r)); });
+  EXPECT_EQ(f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  ASSERT_TRUE(Add("q", {J("hello")}).ok());
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto r = f.get();
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].name, "hello");
+}
+
+TEST_F(EngineTest, ParkedFetchEndsEmptyWhenItsWaitRunsOut) {
+  auto p = std::make_shared<std::promise<Result<std::vector<Lease>>>>();
+  auto f = p->get_future();
+  engine_->Fetch(FetchSpec{"q", 1, 30'000, "t"}, 5'000, [p](auto r) { p->set_value(std::move(r)); });
+  EXPECT_EQ(f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  clock_.Advance(5'000);
+  engine_->Poke();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto r = f.get();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->empty());
+}
+
+TEST_F(EngineTest, DelayedJobReachesAParkedWorkerWhenDue) {
+  JobOptions o;
+  o.delay = 3'000;
+  ASSERT_TRUE(Add("q", {J("later", o)}).ok());
+  auto p = std::make_shared<std::promise<Result<std::vector<Lease>>>>();
+  auto f = p->get_future();
+  engine_->Fetch(FetchSpec{"q", 1, 30'000, "t"}, 30'000, [p](auto r) { p->set_value(std::move(r)); });
+  clock_.Advance(2'999);
+  engine_->Poke();
+  EXPECT_EQ(f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  clock_.Advance(1);
+  engine_->Poke();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto r = f.get();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].name, "later");
+}
+
+TEST_F(EngineTest, ExpiredLeaseIsRequeuedByTheTimer) {
+  ASSERT_TRUE(Add("q", {J()}).ok());
+  auto l = Call<std::vector<Lease>>([&](auto cb) { engine_->Fetch(FetchSpec{"q", 1, 1'000, "t"}, 0, cb); });
+  ASSERT_EQ(l->size(), 1u);
+  clock_.Advance(1'000);
+  engine_->Poke();
+  auto again = Fetch("q", 1, 10'000);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].id, (*l)[0].id);
+}
+
+TEST_F(EngineTest, StopAnswersParkedFetchesAndRefusesNewWork) {
+  auto p = std::make_shared<std::promise<Result<std::vector<Lease>>>>();
+  auto f = p->get_future();
+  engine_->Fetch(FetchSpec{"q", 1, 30'000, "t"}, 30'000, [p](auto r) { p->set_value(std::move(r)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  engine_->Stop();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(1)), std::future_status::ready);
+  EXPECT_TRUE(f.get()->empty());
+  auto r = Add("q", {J()});
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+}
+
+// Fails exactly the Nth Commit() (1-based), after which it behaves.
+class FailNthCommit : public ForwardingStore {
+ public:
+  FailNthCommit(Store* t, int n) : ForwardingStore(t), n_(n) {}
+  Status Commit() override {
+    if (++count_ == n_) {
+      target()->Rollback();
+      return Status::Unavailable("injected commit failure");
+    }
+    return ForwardingStore::Commit();
+  }
+
+ private:
+  int n_, count_ = 0;
+};
+
+// The fault matrix: for every N, fail commit N during a run of enqueues and
+// acknowledgements, reopen the file, and check that every acknowledged enqueue
+// is there and no acknowledged completion was undone.
+TEST(EngineFaults, NoAcknowledgedWriteIsLostWhenCommitNFails) {
+  for (int n = 1; n <= 12; ++n) {
+    SCOPED_TRACE("failing commit " + std::to_string(n));
+    TempDir dir;
+    ManualClock clock;
+    std::vector<std::string> acked_ids, completed_ids;
+    {
+      auto store = std::move(OpenSqliteStore(SqliteOptions{dir.File("cronq.db"), true, 8192})).value();
+      FailNthCommit faulty(store.get(), n);
+      Engine engine(faulty, clock, EngineOptions{{}, 1, false});  // one op per batch: N is exact
+      engine.Start();
+      for (int i = 0; i < 6; ++i) {
+        auto r = Call<std::vector<EnqueueResult>>([&](auto cb) { engine.Enqueue("q", {J()}, cb); });
+        if (r.ok()) acked_ids.push_back((*r)[0].id);
+        auto l = Call<std::vector<Lease>>([&](auto cb) { engine.Fetch(FetchSpec{"q", 1, 60'000, "t"}, 0, cb); });
+        if (!l.ok() || l->empty()) continue;
+        const Lease& lease = (*l)[0];
+        auto c = Call<AttemptEnd>([&](auto cb) { engine.Complete(CompleteSpec{"q", lease.id, lease.token, "1"}, cb); });
+        if (c.ok()) completed_ids.push_back(lease.id);
+      }
+      engine.Stop();
+    }
+    auto store = std::move(OpenSqliteStore(SqliteOptions{dir.File("cronq.db"), true, 8192})).value();
+    ASSERT_TRUE(store->Begin().ok());
+    for (const std::string& id : acked_ids) {
+      auto j = store->GetJob("q", id);
+      EXPECT_TRUE(j.ok()) << "acknowledged job " << id << " lost";
+    }
+    for (const std::string& id : completed_ids) {
+      auto j = store->GetJob("q", id);
+      ASSERT_TRUE(j.ok());
+      EXPECT_EQ(j->state, JobState::kCompleted) << "acknowledged completion of " << id << " undone";
+      EXPECT_EQ(j->attempts_made, 1) << "completed twice";
+    }
+    auto q = store->GetQueue("q");
+    ASSERT_TRUE(q.ok());
+    int64_t total = 0;
+    for (int64_t c : q->counts) total += c;
+    EXPECT_GE(total, static_cast<int64_t>(acked_ids.size()));
+    EXPECT_EQ(q->counts[static_cast<int>(JobState::kCompleted)], static_cast<int64_t>(completed_ids.size()));
+    store->Rollback();
+  }
+}
+
+}  // namespace
+}  // namespace cronq
