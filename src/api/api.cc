@@ -1,0 +1,123 @@
+// Routing, authentication and the shared request context.
+#include "api/api.h"
+
+#include <nlohmann/json.hpp>
+
+#include "api/api_ctx.h"
+#include "api/errors.h"
+#include "core/validate.h"
+
+namespace cronq::api {
+namespace {
+
+std::vector<std::string> Split(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    out.emplace_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace
+
+Api::Api(Engine& engine, const TokenSet& tokens, Clock& clock, ApiOptions options)
+    : engine_(engine), tokens_(tokens), clock_(clock), opt_(std::move(options)) {
+  using S = Scope;
+  routes_ = {
+      {"GET", {"healthz"}, S::kRead, &Api::Healthz, true},
+      {"GET", {"readyz"}, S::kRead, &Api::Readyz, true},
+      {"GET", {"v1", "queues"}, S::kRead, &Api::ListQueues},
+      {"GET", {"v1", "queues", ":q"}, S::kRead, &Api::GetQueue},
+      {"PUT", {"v1", "queues", ":q"}, S::kAdmin, &Api::PutQueue},
+      {"POST", {"v1", "queues", ":q", "pause"}, S::kAdmin, &Api::Pause},
+      {"POST", {"v1", "queues", ":q", "resume"}, S::kAdmin, &Api::Resume},
+      {"POST", {"v1", "queues", ":q", "jobs"}, S::kProducer, &Api::AddJobs},
+      {"GET", {"v1", "queues", ":q", "jobs"}, S::kRead, &Api::ListJobs},
+      {"GET", {"v1", "queues", ":q", "jobs", ":id"}, S::kRead, &Api::GetJob},
+      {"DELETE", {"v1", "queues", ":q", "jobs", ":id"}, S::kAdmin, &Api::RemoveJob},
+      {"POST", {"v1", "queues", ":q", "jobs", ":id", "retry"}, S::kAdmin, &Api::RetryJob},
+      {"POST", {"v1", "queues", ":q", "jobs", ":id", "promote"}, S::kAdmin, &Api::PromoteJob},
+      {"POST", {"v1", "queues", ":q", "fetch"}, S::kWorker, &Api::Fetch},
+      {"POST", {"v1", "queues", ":q", "jobs", ":id", "complete"}, S::kWorker, &Api::Complete},
+      {"POST", {"v1", "queues", ":q", "jobs", ":id", "fail"}, S::kWorker, &Api::Fail},
+      {"POST", {"v1", "queues", ":q", "jobs", ":id", "extend"}, S::kWorker, &Api::Extend},
+      {"POST", {"v1", "queues", ":q", "ack"}, S::kWorker, &Api::Ack},
+  };
+}
+
+void Api::Handle(net::HttpRequest&& req, net::Responder respond) {
+  auto ctx = std::make_shared<Ctx>();
+  ctx->req = std::move(req);
+  ctx->respond = std::move(respond);
+  ctx->now = clock_.Now();
+  const std::vector<std::string> segs = Split(ctx->req.path);
+  bool path_matched = false;
+  for (const Route& r : routes_) {
+    if (r.pattern.size() != segs.size()) continue;
+    bool match = true;
+    std::string q, id;
+    for (size_t i = 0; i < segs.size() && match; ++i) {
+      if (r.pattern[i] == ":q") q = segs[i];
+      else if (r.pattern[i] == ":id") id = segs[i];
+      else match = r.pattern[i] == segs[i];
+    }
+    if (!match) continue;
+    path_matched = true;
+    if (r.method != ctx->req.method) continue;
+    if (!r.open) {
+      Result<const Token*> tok = tokens_.Authenticate(ctx->req.Header("authorization"));
+      if (!tok.ok()) return ctx->Error(tok.status());
+      if (!Allows((*tok)->scope, r.scope)) {
+        return ctx->Error(Status::PermissionDenied("token '" + (*tok)->name + "' has scope " +
+                                                   std::string(ScopeName((*tok)->scope)) + "; this needs " +
+                                                   std::string(ScopeName(r.scope))));
+      }
+      ctx->token = *tok;
+    }
+    if (!q.empty()) {
+      Status st = ValidateQueueName(q);
+      if (!st.ok()) return ctx->Error(st);
+    }
+    if (r.pattern.size() >= 5 && id.empty()) return ctx->Error(Status::InvalidArgument("job id is empty"));
+    ctx->queue = std::move(q);
+    ctx->id = std::move(id);
+    ctx->self = ctx;
+    (this->*r.fn)(*ctx);
+    return;
+  }
+  if (path_matched) return ctx->Error(ErrorResponse(405, "method_not_allowed", "method not allowed on this path"));
+  ctx->Error(ErrorResponse(404, "not_found", "no such endpoint: " + ctx->req.method + " " + ctx->req.path));
+}
+
+// ---- Ctx --------------------------------------------------------------------
+
+void Api::Ctx::Send(int status, std::string body) {
+  net::HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  Send(std::move(r));
+}
+
+void Api::Ctx::Send(net::HttpResponse r) {
+  if (answered.exchange(true)) return;
+  net::Responder fn = std::move(respond);
+  self.reset();
+  fn(std::move(r));
+}
+
+void Api::Ctx::Json(int status, const nlohmann::json& j) { Send(status, j.dump()); }
+
+void Api::Ctx::Error(const Status& st) { Send(ErrorResponse(st)); }
+void Api::Ctx::Error(net::HttpResponse r) { Send(std::move(r)); }
+
+Result<nlohmann::json> Api::Ctx::Body() const { return ParseBody(req.body); }
+
+}  // namespace cronq::api

@@ -1,0 +1,355 @@
+#include "api/json_codec.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/limits.h"
+#include "core/validate.h"
+
+namespace cronq::api {
+namespace {
+
+struct TooDeep {};
+
+// Reads an optional integer field; a present field of another type is an error.
+Status GetInt(const json& obj, const char* key, int64_t& out, const char* prefix = "") {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return Status::Ok();
+  if (!it->is_number_integer() && !(it->is_number_float() && it->get<double>() == static_cast<int64_t>(it->get<double>())))
+    return Status::InvalidArgument(std::string(prefix) + key + " must be an integer");
+  out = it->is_number_integer() ? it->get<int64_t>() : static_cast<int64_t>(it->get<double>());
+  return Status::Ok();
+}
+
+Status GetString(const json& obj, const char* key, std::string& out, size_t max, const char* prefix = "") {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return Status::Ok();
+  if (!it->is_string()) return Status::InvalidArgument(std::string(prefix) + key + " must be a string");
+  out = it->get<std::string>();
+  if (out.size() > max)
+    return Status::TooLarge(std::string(prefix) + key + " is longer than " + std::to_string(max) + " bytes");
+  return Status::Ok();
+}
+
+Status CheckKeys(const json& obj, std::initializer_list<std::string_view> allowed, const char* what) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    bool ok = false;
+    for (std::string_view a : allowed) ok = ok || it.key() == a;
+    if (!ok) return Status::InvalidArgument(std::string("unknown field '") + it.key() + "' in " + what);
+  }
+  return Status::Ok();
+}
+
+Result<Backoff> ParseBackoff(const json& j) {
+  Backoff b;
+  if (j.is_number()) {  // BullMQ shorthand: a fixed delay in ms
+    b.type = Backoff::Type::kFixed;
+    b.delay = j.get<int64_t>();
+    return b;
+  }
+  if (!j.is_object()) return Status::InvalidArgument("opts.backoff must be a number or {type, delay, jitter}");
+  CRONQ_RETURN_IF_ERROR(CheckKeys(j, {"type", "delay", "jitter", "maxDelay"}, "opts.backoff"));
+  std::string type = "fixed";
+  CRONQ_RETURN_IF_ERROR(GetString(j, "type", type, 32, "opts.backoff."));
+  if (type == "fixed") b.type = Backoff::Type::kFixed;
+  else if (type == "exponential") b.type = Backoff::Type::kExponential;
+  else return Status::InvalidArgument("opts.backoff.type must be \"fixed\" or \"exponential\"");
+  CRONQ_RETURN_IF_ERROR(GetInt(j, "delay", b.delay, "opts.backoff."));
+  CRONQ_RETURN_IF_ERROR(GetInt(j, "maxDelay", b.max_delay, "opts.backoff."));
+  if (auto it = j.find("jitter"); it != j.end() && !it->is_null()) {
+    if (!it->is_number()) return Status::InvalidArgument("opts.backoff.jitter must be a number between 0 and 1");
+    b.jitter = it->get<double>();
+  }
+  return b;
+}
+
+// BullMQ's KeepJobs: true | false | count | {age (seconds), count}.
+Result<Retention> ParseRetention(const json& j, const char* field) {
+  Retention r;
+  if (j.is_boolean()) {
+    r.remove_now = j.get<bool>();
+    return r;
+  }
+  if (j.is_number_integer()) {
+    r.count = j.get<int64_t>();
+    if (r.count < 0) return Status::InvalidArgument(std::string("opts.") + field + " must be >= 0");
+    return r;
+  }
+  if (!j.is_object()) return Status::InvalidArgument(std::string("opts.") + field + " must be a boolean, a count or {age, count}");
+  CRONQ_RETURN_IF_ERROR(CheckKeys(j, {"age", "count"}, field));
+  int64_t age_s = -1;
+  CRONQ_RETURN_IF_ERROR(GetInt(j, "age", age_s, field));
+  CRONQ_RETURN_IF_ERROR(GetInt(j, "count", r.count, field));
+  if (age_s >= 0) r.age = age_s * 1000;
+  return r;
+}
+
+}  // namespace
+
+Result<json> ParseBody(std::string_view body) {
+  if (body.empty()) return json::object();
+  try {
+    json::parser_callback_t depth_guard = [](int depth, json::parse_event_t, json&) -> bool {
+      if (depth > limits::kJsonDepth) throw TooDeep{};
+      return true;
+    };
+    return json::parse(body.begin(), body.end(), depth_guard);
+  } catch (const TooDeep&) {
+    return Status::InvalidArgument("JSON nested deeper than " + std::to_string(limits::kJsonDepth) + " levels");
+  } catch (const json::parse_error& e) {
+    return Status::InvalidArgument(std::string("malformed JSON: ") + e.what());
+  }
+}
+
+Result<JobOptions> ParseOptions(const json& j) {
+  JobOptions o;
+  if (j.is_null()) return o;
+  if (!j.is_object()) return Status::InvalidArgument("opts must be an object");
+  CRONQ_RETURN_IF_ERROR(CheckKeys(j, {"attempts", "backoff", "delay", "priority", "jobId", "timeout",
+                                      "removeOnComplete", "removeOnFail", "maxStalls"},
+                                  "opts"));
+  int64_t attempts = o.attempts, delay = 0, priority = 0, timeout = 0, max_stalls = o.max_stalls;
+  CRONQ_RETURN_IF_ERROR(GetInt(j, "attempts", attempts, "opts."));
+  CRONQ_RETURN_IF_ERROR(GetInt(j, "delay", delay, "opts."));
+  CRONQ_RETURN_IF_ERROR(GetInt(j, "priority", priority, "opts."));
+  CRONQ_RETURN_IF_ERROR(GetInt(j, "timeout", timeout, "opts."));
+  CRONQ_RETURN_IF_ERROR(GetInt(j, "maxStalls", max_stalls, "opts."));
+  if (attempts < 0 || attempts > limits::kAttemptsMax) return Status::InvalidArgument("opts.attempts out of range");
+  if (priority < 0 || priority > limits::kPriorityMax) return Status::InvalidArgument("opts.priority out of range");
+  if (max_stalls < 0 || max_stalls > 1000) return Status::InvalidArgument("opts.maxStalls out of range");
+  o.attempts = static_cast<int>(attempts);
+  o.delay = delay;
+  o.priority = static_cast<int>(priority);
+  o.timeout = timeout;
+  o.max_stalls = static_cast<int>(max_stalls);
+  CRONQ_RETURN_IF_ERROR(GetString(j, "jobId", o.job_id, limits::kJobId, "opts."));
+  if (auto it = j.find("backoff"); it != j.end() && !it->is_null()) {
+    CRONQ_ASSIGN_OR_RETURN(o.backoff, ParseBackoff(*it));
+  }
+  if (auto it = j.find("removeOnComplete"); it != j.end() && !it->is_null()) {
+    CRONQ_ASSIGN_OR_RETURN(o.remove_on_complete, ParseRetention(*it, "removeOnComplete"));
+  }
+  if (auto it = j.find("removeOnFail"); it != j.end() && !it->is_null()) {
+    CRONQ_ASSIGN_OR_RETURN(o.remove_on_fail, ParseRetention(*it, "removeOnFail"));
+  }
+  return o;
+}
+
+Result<NewJob> ParseNewJob(const json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("a job must be an object {name, data, opts}");
+  CRONQ_RETURN_IF_ERROR(CheckKeys(j, {"name", "data", "opts"}, "job"));
+  NewJob job;
+  auto name = j.find("name");
+  if (name == j.end() || !name->is_string()) return Status::InvalidArgument("job name is required and must be a string");
+  job.name = name->get<std::string>();
+  auto data = j.find("data");
+  job.data = data == j.end() ? "null" : data->dump();
+  if (auto o = j.find("opts"); o != j.end()) {
+    CRONQ_ASSIGN_OR_RETURN(job.opts, ParseOptions(*o));
+  }
+  CRONQ_RETURN_IF_ERROR(ValidateNewJob(job));
+  return job;
+}
+
+Result<FetchBody> ParseFetch(const json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("fetch body must be an object");
+  CRONQ_RETURN_IF_ERROR(CheckKeys(j, {"max", "waitMs", "lockMs", "worker"}, "fetch"));
+  FetchBody f;
+  int64_t max = f.max;
+  CRONQ_RETURN_IF_ERROR(GetInt(j, "max", max));
+  CRONQ_RETURN_IF_ERROR(GetInt(j, "waitMs", f.wait_ms));
+  CRONQ_RETURN_IF_ERROR(GetInt(j, "lockMs", f.lock_ms));
+  CRONQ_RETURN_IF_ERROR(GetString(j, "worker", f.worker, 256));
+  if (max < 1 || max > limits::kFetchMax)
+    return Status::InvalidArgument("max must be between 1 and " + std::to_string(limits::kFetchMax));
+  if (f.wait_ms < 0 || f.wait_ms > limits::kFetchWaitMax)
+    return Status::InvalidArgument("waitMs must be between 0 and " + std::to_string(limits::kFetchWaitMax));
+  CRONQ_RETURN_IF_ERROR(ValidateLockMs(f.lock_ms));
+  f.max = static_cast<int>(max);
+  return f;
+}
+
+namespace {
+Status RequireToken(const json& j, std::string& token) {
+  if (!j.is_object()) return Status::InvalidArgument("body must be an object");
+  auto t = j.find("token");
+  if (t == j.end() || !t->is_string() || t->get<std::string>().empty())
+    return Status::InvalidArgument("token is required: the lease token from fetch");
+  token = t->get<std::string>();
+  return Status::Ok();
+}
+
+Result<std::string> JsonText(const json& j, const char* key, size_t max) {
+  auto it = j.find(key);
+  if (it == j.end()) return std::string();
+  std::string text = it->dump();
+  if (text.size() > max) return Status::TooLarge(std::string(key) + " is larger than " + std::to_string(max) + " bytes");
+  return text;
+}
+}  // namespace
+
+Result<CompleteSpec> ParseComplete(const json& j, std::string queue, std::string id) {
+  CompleteSpec s{std::move(queue), std::move(id), {}, {}};
+  CRONQ_RETURN_IF_ERROR(RequireToken(j, s.token));
+  CRONQ_RETURN_IF_ERROR(CheckKeys(j, {"token", "result", "id"}, "complete"));
+  CRONQ_ASSIGN_OR_RETURN(s.result, JsonText(j, "result", limits::kResult));
+  return s;
+}
+
+Result<FailSpec> ParseFail(const json& j, std::string queue, std::string id) {
+  FailSpec s;
+  s.queue = std::move(queue);
+  s.id = std::move(id);
+  CRONQ_RETURN_IF_ERROR(RequireToken(j, s.token));
+  CRONQ_RETURN_IF_ERROR(CheckKeys(j, {"token", "error", "unrecoverable", "id"}, "fail"));
+  if (auto e = j.find("error"); e != j.end() && !e->is_null()) {
+    if (e->is_string()) {
+      s.message = e->get<std::string>();
+    } else if (e->is_object()) {
+      CRONQ_RETURN_IF_ERROR(GetString(*e, "message", s.message, limits::kErrorMessage, "error."));
+      CRONQ_RETURN_IF_ERROR(GetString(*e, "stack", s.stack, limits::kErrorStack, "error."));
+    } else {
+      return Status::InvalidArgument("error must be a string or {message, stack}");
+    }
+  }
+  if (s.message.size() > limits::kErrorMessage) s.message.resize(limits::kErrorMessage);
+  if (s.message.empty()) s.message = "failed without a message";
+  if (auto u = j.find("unrecoverable"); u != j.end() && !u->is_null()) {
+    if (!u->is_boolean()) return Status::InvalidArgument("unrecoverable must be a boolean");
+    s.unrecoverable = u->get<bool>();
+  }
+  return s;
+}
+
+Result<ExtendSpec> ParseExtend(const json& j, std::string queue, std::string id) {
+  ExtendSpec s;
+  s.queue = std::move(queue);
+  s.id = std::move(id);
+  CRONQ_RETURN_IF_ERROR(RequireToken(j, s.token));
+  CRONQ_RETURN_IF_ERROR(CheckKeys(j, {"token", "lockMs", "progress", "logs"}, "extend"));
+  CRONQ_RETURN_IF_ERROR(GetInt(j, "lockMs", s.lock_ms));
+  CRONQ_RETURN_IF_ERROR(ValidateLockMs(s.lock_ms));
+  if (j.contains("progress")) {
+    CRONQ_ASSIGN_OR_RETURN(std::string p, JsonText(j, "progress", limits::kResult));
+    s.progress = std::move(p);
+  }
+  if (auto l = j.find("logs"); l != j.end() && !l->is_null()) {
+    if (!l->is_array()) return Status::InvalidArgument("logs must be an array of strings");
+    if (l->size() > 100) return Status::TooLarge("at most 100 log lines per heartbeat");
+    for (const json& line : *l) {
+      if (!line.is_string()) return Status::InvalidArgument("logs must be an array of strings");
+      std::string text = line.get<std::string>();
+      if (text.size() > limits::kLogLine) text.resize(limits::kLogLine);
+      s.logs.push_back(std::move(text));
+    }
+  }
+  return s;
+}
+
+// ---- output -----------------------------------------------------------------
+
+namespace {
+json RetentionJson(const Retention& r) {
+  if (r.remove_now) return true;
+  if (r.keep_all()) return false;
+  json o = json::object();
+  if (r.count >= 0) o["count"] = r.count;
+  if (r.age >= 0) o["age"] = r.age / 1000;
+  return o;
+}
+
+json RawOrNull(const std::string& text) {
+  if (text.empty()) return nullptr;
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? json(text) : j;
+}
+}  // namespace
+
+json OptionsJson(const JobOptions& o) {
+  json j = {{"attempts", o.attempts}, {"delay", o.delay}, {"priority", o.priority}, {"maxStalls", o.max_stalls}};
+  if (!o.job_id.empty()) j["jobId"] = o.job_id;
+  if (o.timeout > 0) j["timeout"] = o.timeout;
+  if (o.backoff.type != Backoff::Type::kNone) {
+    j["backoff"] = {{"type", o.backoff.type == Backoff::Type::kFixed ? "fixed" : "exponential"},
+                    {"delay", o.backoff.delay}, {"jitter", o.backoff.jitter}};
+    if (o.backoff.max_delay > 0) j["backoff"]["maxDelay"] = o.backoff.max_delay;
+  }
+  j["removeOnComplete"] = RetentionJson(o.remove_on_complete);
+  j["removeOnFail"] = RetentionJson(o.remove_on_fail);
+  return j;
+}
+
+json JobJson(const Job& job, bool detail) {
+  json j = {{"id", job.id},
+            {"queue", job.queue},
+            {"name", job.name},
+            {"data", RawOrNull(job.data)},
+            {"opts", OptionsJson(job.opts)},
+            {"state", StateName(job.state)},
+            {"priority", job.opts.priority},
+            {"attemptsMade", job.attempts_made},
+            {"stalls", job.stalls},
+            {"timestamp", job.created_at},
+            {"delayUntil", job.state == JobState::kDelayed ? json(job.run_at) : json(nullptr)},
+            {"processedOn", job.started_at ? json(job.started_at) : json(nullptr)},
+            {"finishedOn", job.finished_at ? json(job.finished_at) : json(nullptr)},
+            {"lockUntil", job.state == JobState::kActive ? json(job.lease_expires) : json(nullptr)},
+            {"progress", RawOrNull(job.progress)},
+            {"returnvalue", RawOrNull(job.result)},
+            {"failedReason", job.failed_reason.empty() ? json(nullptr) : json(job.failed_reason)}};
+  if (!detail) return j;
+  j["stacktrace"] = job.stacktrace.empty() ? json(nullptr) : json(job.stacktrace);
+  j["worker"] = job.worker.empty() ? json(nullptr) : json(job.worker);
+  json attempts = json::array();
+  for (const Attempt& a : job.attempts) {
+    json aj = {{"attempt", a.n},
+               {"startedAt", a.started_at},
+               {"endedAt", a.ended_at ? json(a.ended_at) : json(nullptr)},
+               {"outcome", OutcomeName(a.outcome)},
+               {"worker", a.worker.empty() ? json(nullptr) : json(a.worker)}};
+    if (!a.error_message.empty() || !a.error_stack.empty())
+      aj["error"] = {{"message", a.error_message}, {"stack", a.error_stack}};
+    attempts.push_back(std::move(aj));
+  }
+  j["attempts"] = std::move(attempts);
+  json logs = json::array();
+  for (const LogLine& l : job.logs) logs.push_back({{"at", l.at}, {"line", l.line}});
+  j["logs"] = std::move(logs);
+  return j;
+}
+
+json QueueJson(const QueueInfo& q, TimeMs now) {
+  json counts = json::object();
+  for (int i = 0; i < kJobStateCount; ++i) counts[std::string(StateName(static_cast<JobState>(i)))] = q.counts[i];
+  return {{"name", q.name},
+          {"paused", q.paused},
+          {"counts", std::move(counts)},
+          {"oldestWaitingAgeMs", q.oldest_waiting ? json(now - q.oldest_waiting) : json(nullptr)}};
+}
+
+std::string LeasesJson(const std::vector<Lease>& leases) {
+  std::string out = "{\"jobs\":[";
+  out.reserve(64 + leases.size() * 192);
+  for (size_t i = 0; i < leases.size(); ++i) {
+    const Lease& l = leases[i];
+    if (i) out += ',';
+    out += "{\"id\":";
+    out += json(l.id).dump();
+    out += ",\"queue\":";
+    out += json(l.queue).dump();
+    out += ",\"name\":";
+    out += json(l.name).dump();
+    out += ",\"data\":";
+    out += l.data.empty() ? "null" : l.data;
+    out += ",\"attempt\":" + std::to_string(l.attempt);
+    out += ",\"attempts\":" + std::to_string(l.max_attempts);
+    out += ",\"token\":\"" + l.token + "\"";
+    out += ",\"lockUntil\":" + std::to_string(l.lease_expires);
+    out += ",\"timestamp\":" + std::to_string(l.created_at);
+    if (l.timeout > 0) out += ",\"timeout\":" + std::to_string(l.timeout);
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+}  // namespace cronq::api
