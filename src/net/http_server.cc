@@ -31,6 +31,7 @@ class HttpServer::Impl {
   Status Start();
   void Stop(Millis drain);
   uint16_t port() const { return port_; }
+  void Post(std::function<void()> fn) { asio::post(core_->ioc, std::move(fn)); }
 
  private:
   Status Listen();
@@ -194,5 +195,7 @@ Status HttpServer::Start() { return impl_->Start(); }
 uint16_t HttpServer::port() const { return impl_->port(); }
 
 void HttpServer::Stop(Millis drain) { impl_->Stop(drain); }
+
+void HttpServer::Post(std::function<void()> fn) { impl_->Post(std::move(fn)); }
 
 }  // namespace cronq::net

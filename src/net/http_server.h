@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -40,6 +41,9 @@ class HttpServer {
   uint16_t port() const;
   // Stops accepting; waits up to `drain` for in-flight requests; closes everything.
   void Stop(Millis drain);
+  // Runs `fn` on one of the I/O threads (e.g. to serialize an answer off the
+  // engine thread). After Stop() the function may never run.
+  void Post(std::function<void()> fn);
 
  private:
   class Impl;

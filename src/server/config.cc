@@ -1,0 +1,64 @@
+#include "server/config.h"
+
+#include <cstdlib>
+#include <toml++/toml.h>
+
+namespace cronq::server {
+namespace {
+
+Status UnknownKeys(const toml::table& t, std::initializer_list<std::string_view> known, const std::string& where) {
+  for (const auto& [k, v] : t) {
+    bool ok = false;
+    for (std::string_view n : known) ok = ok || k.str() == n;
+    if (!ok) return Status::InvalidArgument("unknown key '" + std::string(k.str()) + "' in " + where);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status LoadConfigFile(const std::string& path, Config& cfg) {
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Status::InvalidArgument("config " + path + ": " + std::string(e.description()));
+  }
+  CRONQ_RETURN_IF_ERROR(UnknownKeys(
+      t, {"data_dir", "listen", "threads", "admin_token", "log_level", "log_jobs", "body_limit", "tokens"}, path));
+  cfg.data_dir = t["data_dir"].value_or(cfg.data_dir);
+  cfg.listen = t["listen"].value_or(cfg.listen);
+  cfg.threads = t["threads"].value_or(cfg.threads);
+  cfg.admin_token = t["admin_token"].value_or(cfg.admin_token);
+  cfg.log_level = t["log_level"].value_or(cfg.log_level);
+  cfg.log_jobs = t["log_jobs"].value_or(cfg.log_jobs);
+  cfg.body_limit = t["body_limit"].value_or(static_cast<int64_t>(cfg.body_limit));
+  if (const toml::array* arr = t["tokens"].as_array()) {
+    for (const toml::node& n : *arr) {
+      const toml::table* tok = n.as_table();
+      if (!tok) return Status::InvalidArgument(path + ": each [[tokens]] entry must be a table");
+      CRONQ_RETURN_IF_ERROR(UnknownKeys(*tok, {"name", "token", "scope"}, path + " [[tokens]]"));
+      api::Token token;
+      token.name = (*tok)["name"].value_or(std::string("token"));
+      token.secret = (*tok)["token"].value_or(std::string());
+      std::string scope = (*tok)["scope"].value_or(std::string());
+      std::optional<api::Scope> s = api::ParseScope(scope);
+      if (token.secret.size() < 16)
+        return Status::InvalidArgument(path + ": token '" + token.name + "' must be at least 16 characters");
+      if (!s) return Status::InvalidArgument(path + ": token '" + token.name + "' has scope '" + scope +
+                                            "'; use admin, producer, worker or read");
+      token.scope = *s;
+      cfg.tokens.push_back(std::move(token));
+    }
+  }
+  return Status::Ok();
+}
+
+void ApplyEnvironment(Config& cfg) {
+  if (const char* v = std::getenv("CRONQ_DATA"); v && *v) cfg.data_dir = v;
+  if (const char* v = std::getenv("CRONQ_LISTEN"); v && *v) cfg.listen = v;
+  if (const char* v = std::getenv("CRONQ_ADMIN_TOKEN"); v && *v) cfg.admin_token = v;
+  if (const char* v = std::getenv("CRONQ_LOG_LEVEL"); v && *v) cfg.log_level = v;
+}
+
+}  // namespace cronq::server

@@ -1,0 +1,151 @@
+#include "server/server.h"
+
+#include <openssl/rand.h>
+#include <spdlog/async.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "api/api.h"
+#include "engine/engine.h"
+#include "net/http_server.h"
+#include "storage/sqlite_store.h"
+
+namespace cronq::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string RandomToken() {
+  unsigned char bytes[24];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
+  static const char* kHex = "0123456789abcdef";
+  std::string out = "cq_";
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+// The admin token: configured, or saved in the data folder, or generated now.
+Result<std::string> AdminToken(const Config& cfg, bool& generated) {
+  generated = false;
+  if (!cfg.admin_token.empty()) return cfg.admin_token;
+  const fs::path file = fs::path(cfg.data_dir) / "admin.token";
+  if (std::ifstream in(file); in) {
+    std::string t;
+    std::getline(in, t);
+    if (!t.empty()) return t;
+  }
+  std::string t = RandomToken();
+  {
+    std::ofstream out(file, std::ios::trunc);
+    if (!out) return Status::Unavailable("cannot write " + file.string());
+    out << t << "\n";
+  }
+  ::chmod(file.c_str(), 0600);
+  generated = true;
+  return t;
+}
+
+void SetUpLogging(const Config& cfg) {
+  spdlog::init_thread_pool(16384, 1);
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  auto logger = std::make_shared<spdlog::async_logger>("cronq", sink, spdlog::thread_pool(),
+                                                       spdlog::async_overflow_policy::block);
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
+  logger->set_level(spdlog::level::from_str(cfg.log_level));
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace
+
+int RunServer(Config cfg) {
+  // Signals are taken by sigwait() below, never by a handler on a random thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  SetUpLogging(cfg);
+  std::error_code ec;
+  fs::create_directories(cfg.data_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "cronq: cannot create data folder %s: %s\n", cfg.data_dir.c_str(), ec.message().c_str());
+    return 1;
+  }
+  auto listen = net::ParseHostPort(cfg.listen);
+  if (!listen.ok()) {
+    std::fprintf(stderr, "cronq: --listen %s: %s\n", cfg.listen.c_str(), listen.status().message().c_str());
+    return 2;
+  }
+  bool generated = false;
+  Result<std::string> admin = AdminToken(cfg, generated);
+  if (!admin.ok()) {
+    std::fprintf(stderr, "cronq: %s\n", admin.status().message().c_str());
+    return 1;
+  }
+  const std::string db_path = (fs::path(cfg.data_dir) / "cronq.db").string();
+  auto store = OpenSqliteStore(SqliteOptions{db_path, cfg.durable, 65536});
+  if (!store.ok()) {
+    std::fprintf(stderr, "cronq: cannot open %s: %s\n", db_path.c_str(), store.status().message().c_str());
+    return 1;
+  }
+
+  std::vector<api::Token> tokens = cfg.tokens;
+  tokens.push_back(api::Token{"admin", *admin, api::Scope::kAdmin});
+  api::TokenSet token_set(std::move(tokens));
+  SystemClock clock;
+  net::HttpServer* http_ptr = nullptr;
+  EngineOptions eopt;
+  eopt.post = [&http_ptr](std::function<void()> fn) { http_ptr->Post(std::move(fn)); };
+  eopt.log_jobs = cfg.log_jobs;
+  Engine engine(**store, clock, eopt);
+  api::Api api(engine, token_set, clock);
+
+  net::ServerOptions sopt;
+  sopt.host = listen->first;
+  sopt.port = listen->second;
+  sopt.threads = cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+  sopt.body_limit = cfg.body_limit;
+  net::HttpServer http(sopt, [&api](net::HttpRequest&& req, net::Responder respond) {
+    api.Handle(std::move(req), std::move(respond));
+  });
+  http_ptr = &http;
+  engine.Start();
+  if (Status st = http.Start(); !st.ok()) {
+    std::fprintf(stderr, "cronq: cannot listen on %s: %s\n", cfg.listen.c_str(), st.message().c_str());
+    engine.Stop();
+    return 1;
+  }
+  std::printf("cronq %s listening on http://%s:%u (data: %s)\n", "0.1.0", sopt.host.c_str(),
+              static_cast<unsigned>(http.port()), fs::absolute(cfg.data_dir).string().c_str());
+  if (generated) {
+    std::printf("generated admin token (saved in %s/admin.token): %s\n", cfg.data_dir.c_str(), admin->c_str());
+  } else if (cfg.admin_token.empty()) {
+    std::printf("admin token: read from %s/admin.token\n", cfg.data_dir.c_str());
+  }
+  std::fflush(stdout);
+  spdlog::info("event=server.start listen={}:{} data={}", sopt.host, http.port(), cfg.data_dir);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("event=server.stop signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  // Park no new work, answer parked fetches, then let responses drain.
+  engine.Stop();
+  http.Stop(5'000);
+  spdlog::info("event=server.stopped");
+  spdlog::shutdown();
+  return 0;
+}
+
+}  // namespace cronq::server
