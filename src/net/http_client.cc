@@ -95,14 +95,16 @@ error_code HttpClient::Impl::Exchange(const bhttp::request<bhttp::string_body>& 
   stream_.expires_after(std::chrono::milliseconds(timeout_));
   bhttp::async_write(stream_, req, [&ec](error_code e, size_t) { ec = e; });
   RunIo();
-  if (ec) return ec;
+  // A server may answer early (413) and stop reading: look for its answer anyway.
+  const error_code write_ec = ec;
+  ec = {};
   do {
     parser.emplace();
     parser->body_limit(kResponseLimit);
     parser->skip(req.method() == bhttp::verb::head);  // a HEAD answer has no body
     bhttp::async_read(stream_, buffer_, *parser, [&ec](error_code e, size_t) { ec = e; });
     RunIo();
-    if (ec) return ec;
+    if (ec) return write_ec ? write_ec : ec;
   } while (parser->get().result_int() / 100 == 1);
   auto msg = parser->release();
   out.status = static_cast<int>(msg.result_int());
@@ -112,7 +114,7 @@ error_code HttpClient::Impl::Exchange(const bhttp::request<bhttp::string_body>& 
     out.headers.emplace_back(std::move(name), std::string(field.value().data(), field.value().size()));
   }
   out.body = std::move(msg.body());
-  keep = msg.keep_alive();
+  keep = msg.keep_alive() && !write_ec;
   return {};
 }
 

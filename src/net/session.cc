@@ -16,7 +16,7 @@ namespace cronq::net::detail {
 namespace {
 
 constexpr size_t kReadChunk = 16 * 1024;
-constexpr size_t kLingerMax = 1024 * 1024;  // input discarded at most after an error answer
+constexpr size_t kLingerMax = 64 * 1024 * 1024;  // input discarded at most after an error answer
 constexpr auto kLingerTime = std::chrono::seconds(1);
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 

@@ -1,0 +1,287 @@
+// The real binary over 127.0.0.1: the job flows users rely on.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "support/server_process.h"
+#include "support/temp_dir.h"
+
+namespace cronq::testing {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+class ApiFlow : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<ServerProcess>(dir_.File("data"));
+    server_->Start();
+  }
+  ServerProcess& s() { return *server_; }
+
+  std::string Add(const std::string& q, const json& job) {
+    auto r = s().Call("POST", "/v1/queues/" + q + "/jobs", job);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json.value("id", "");
+  }
+  json FetchOne(const std::string& q, int wait_ms = 0, int lock_ms = 30'000) {
+    auto r = s().Call("POST", "/v1/queues/" + q + "/fetch", json{{"max", 1}, {"waitMs", wait_ms}, {"lockMs", lock_ms}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json["jobs"].empty() ? json() : r.json["jobs"][0];
+  }
+  json GetJob(const std::string& q, const std::string& id) {
+    auto r = s().Call("GET", "/v1/queues/" + q + "/jobs/" + id);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(ApiFlow, EnqueueFetchComplete) {
+  std::string id = Add("email", {{"name", "welcome"}, {"data", {{"to", "ada@example.com"}}}});
+  json job = FetchOne("email");
+  ASSERT_FALSE(job.is_null());
+  EXPECT_EQ(job["id"], id);
+  EXPECT_EQ(job["name"], "welcome");
+  EXPECT_EQ(job["data"]["to"], "ada@example.com");
+  EXPECT_EQ(job["attempt"], 1);
+  auto done = s().Call("POST", "/v1/queues/email/jobs/" + id + "/complete",
+                       json{{"token", job["token"]}, {"result", {{"sent", true}}}});
+  EXPECT_EQ(done.status, 200) << done.body;
+  json j = GetJob("email", id);
+  EXPECT_EQ(j["state"], "completed");
+  EXPECT_EQ(j["returnvalue"]["sent"], true);
+  ASSERT_EQ(j["attempts"].size(), 1u);
+  EXPECT_EQ(j["attempts"][0]["outcome"], "completed");
+  auto q = s().Call("GET", "/v1/queues/email");
+  EXPECT_EQ(q.json["counts"]["completed"], 1);
+}
+
+TEST_F(ApiFlow, BatchEnqueueAnswersInOrderWithDuplicates) {
+  json batch = {{"jobs",
+                 {{{"name", "a"}, {"opts", {{"jobId", "k1"}}}},
+                  {{"name", "b"}},
+                  {{"name", "c"}, {"opts", {{"jobId", "k1"}}}}}}};
+  auto r = s().Call("POST", "/v1/queues/q/jobs", batch);
+  ASSERT_EQ(r.status, 201) << r.body;
+  ASSERT_EQ(r.json["jobs"].size(), 3u);
+  EXPECT_EQ(r.json["jobs"][0]["id"], "k1");
+  EXPECT_EQ(r.json["jobs"][0]["duplicate"], false);
+  EXPECT_EQ(r.json["jobs"][2]["id"], "k1");
+  EXPECT_EQ(r.json["jobs"][2]["duplicate"], true);
+  auto again = s().Call("POST", "/v1/queues/q/jobs", json{{"name", "z"}, {"opts", {{"jobId", "k1"}}}});
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.json["duplicate"], true);
+  EXPECT_EQ(again.json["id"], "k1");
+}
+
+TEST_F(ApiFlow, FailsTwiceThenSucceedsWithExponentialBackoff) {
+  std::string id = Add("q", {{"name", "flaky"},
+                             {"opts", {{"attempts", 3}, {"backoff", {{"type", "exponential"}, {"delay", 300}}}}}});
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    json job = FetchOne("q", 5'000);
+    ASSERT_FALSE(job.is_null()) << "attempt " << attempt << " never came";
+    EXPECT_EQ(job["attempt"], attempt);
+    std::string verb = attempt < 3 ? "fail" : "complete";
+    json body = {{"token", job["token"]}};
+    if (attempt < 3) body["error"] = {{"message", "try " + std::to_string(attempt)}, {"stack", "Error\n  at x"}};
+    auto r = s().Call("POST", "/v1/queues/q/jobs/" + id + "/" + verb, body);
+    ASSERT_EQ(r.status, 200) << r.body;
+    if (attempt < 3) {
+      EXPECT_EQ(r.json["state"], "delayed");
+    }
+  }
+  json j = GetJob("q", id);
+  EXPECT_EQ(j["state"], "completed");
+  ASSERT_EQ(j["attempts"].size(), 3u);
+  // The server's own timestamps: retry n waited delay * 2^(n-1) after attempt n ended.
+  for (int n = 1; n <= 2; ++n) {
+    int64_t gap = j["attempts"][n]["startedAt"].get<int64_t>() - j["attempts"][n - 1]["endedAt"].get<int64_t>();
+    int64_t want = 300LL << (n - 1);
+    EXPECT_GE(gap, want) << "retry " << n << " came early";
+    EXPECT_LT(gap, want + 250) << "retry " << n << " came late";
+    EXPECT_EQ(j["attempts"][n - 1]["outcome"], "failed");
+    EXPECT_EQ(j["attempts"][n - 1]["error"]["message"], "try " + std::to_string(n));
+    EXPECT_EQ(j["attempts"][n - 1]["error"]["stack"], "Error\n  at x");
+  }
+}
+
+TEST_F(ApiFlow, UnrecoverableFailureSkipsRetries) {
+  std::string id = Add("q", {{"name", "bad"}, {"opts", {{"attempts", 5}}}});
+  json job = FetchOne("q");
+  auto r = s().Call("POST", "/v1/queues/q/jobs/" + id + "/fail",
+                    json{{"token", job["token"]}, {"error", "invalid address"}, {"unrecoverable", true}});
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.json["state"], "failed");
+  EXPECT_TRUE(FetchOne("q").is_null());
+  json j = GetJob("q", id);
+  EXPECT_EQ(j["state"], "failed");
+  EXPECT_EQ(j["failedReason"], "invalid address");
+}
+
+TEST_F(ApiFlow, StaleTokenIsA409) {
+  std::string id = Add("q", {{"name", "x"}});
+  json first = FetchOne("q", 0, 300);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  json second = FetchOne("q", 3'000);  // the lease expired: the job was handed out again
+  ASSERT_FALSE(second.is_null());
+  EXPECT_NE(first["token"], second["token"]);
+  auto late = s().Call("POST", "/v1/queues/q/jobs/" + id + "/complete", json{{"token", first["token"]}});
+  EXPECT_EQ(late.status, 409) << late.body;
+  EXPECT_EQ(late.json["error"]["code"], "conflict");
+  auto ok = s().Call("POST", "/v1/queues/q/jobs/" + id + "/complete", json{{"token", second["token"]}});
+  EXPECT_EQ(ok.status, 200);
+  auto again = s().Call("POST", "/v1/queues/q/jobs/" + id + "/complete", json{{"token", second["token"]}});
+  EXPECT_EQ(again.status, 409);
+  json j = GetJob("q", id);
+  EXPECT_EQ(j["attempts"][0]["outcome"], "stalled");
+  EXPECT_EQ(j["stalls"], 1);
+}
+
+TEST_F(ApiFlow, BatchAckReportsEachEntry) {
+  for (int i = 0; i < 3; ++i) Add("q", {{"name", "x"}});
+  auto f = s().Call("POST", "/v1/queues/q/fetch", json{{"max", 3}});
+  ASSERT_EQ(f.json["jobs"].size(), 3u);
+  json jobs = f.json["jobs"];
+  json ack = {{"complete",
+               {{{"id", jobs[0]["id"]}, {"token", jobs[0]["token"]}, {"result", 1}},
+                {{"id", jobs[1]["id"]}, {"token", "1.deadbeefdeadbeef"}}}},
+              {"fail", {{{"id", jobs[2]["id"]}, {"token", jobs[2]["token"]}, {"error", "nope"}}}}};
+  auto r = s().Call("POST", "/v1/queues/q/ack", ack);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["complete"][0]["ok"], true);
+  EXPECT_EQ(r.json["complete"][1]["ok"], false);
+  EXPECT_EQ(r.json["complete"][1]["error"]["code"], "conflict");
+  EXPECT_EQ(r.json["fail"][0]["ok"], true);
+  auto q = s().Call("GET", "/v1/queues/q");
+  EXPECT_EQ(q.json["counts"]["completed"], 1);
+  EXPECT_EQ(q.json["counts"]["failed"], 1);
+  EXPECT_EQ(q.json["counts"]["active"], 1);
+}
+
+TEST_F(ApiFlow, LongPollAnswersAsSoonAsAJobArrives) {
+  std::atomic<int64_t> answered_us{0};
+  json got;
+  Clock::time_point enqueued;
+  std::thread worker([&] {
+    ServerProcess::Reply r;
+    net::HttpClient c("127.0.0.1", s().port());
+    auto resp = c.Request("POST", "/v1/queues/lp/fetch", R"({"max":1,"waitMs":20000})",
+                          {{"Authorization", "Bearer " + s().token()}});
+    answered_us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count();
+    if (resp.ok()) got = json::parse(resp->body, nullptr, false);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the worker is parked
+  enqueued = Clock::now();
+  Add("lp", {{"name", "ping"}});
+  worker.join();
+  ASSERT_TRUE(got.is_object());
+  ASSERT_EQ(got["jobs"].size(), 1u);
+  int64_t latency_ms =
+      (answered_us - std::chrono::duration_cast<std::chrono::microseconds>(enqueued.time_since_epoch()).count()) / 1000;
+  EXPECT_LT(latency_ms, 200) << "a parked fetch should be answered within milliseconds of the enqueue";
+}
+
+TEST_F(ApiFlow, LongPollEndsEmptyAfterWaitMs) {
+  auto start = Clock::now();
+  auto r = s().Call("POST", "/v1/queues/idle/fetch", json{{"max", 1}, {"waitMs", 400}});
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.json["jobs"].empty());
+  EXPECT_GE(ms, 390);
+  EXPECT_LT(ms, 2'000);
+}
+
+TEST_F(ApiFlow, HeartbeatKeepsTheLeaseAndRecordsProgressAndLogs) {
+  std::string id = Add("q", {{"name", "long"}});
+  json job = FetchOne("q", 0, 400);
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto r = s().Call("POST", "/v1/queues/q/jobs/" + id + "/extend",
+                      json{{"token", job["token"]}, {"lockMs", 400}, {"progress", i * 30}, {"logs", {"step " + std::to_string(i)}}});
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  auto r = s().Call("POST", "/v1/queues/q/jobs/" + id + "/complete", json{{"token", job["token"]}});
+  EXPECT_EQ(r.status, 200) << "the heartbeats should have kept the lease";
+  json j = GetJob("q", id);
+  EXPECT_EQ(j["progress"], 60);
+  ASSERT_EQ(j["logs"].size(), 3u);
+  EXPECT_EQ(j["logs"][2]["line"], "step 2");
+}
+
+TEST_F(ApiFlow, PauseResumeRetryPromoteRemove) {
+  std::string a = Add("q", {{"name", "a"}});
+  std::string later = Add("q", {{"name", "later"}, {"opts", {{"delay", 600'000}}}});
+  EXPECT_EQ(s().Call("POST", "/v1/queues/q/pause").status, 200);
+  EXPECT_TRUE(FetchOne("q").is_null());
+  EXPECT_EQ(s().Call("GET", "/v1/queues/q").json["paused"], true);
+  EXPECT_EQ(s().Call("POST", "/v1/queues/q/resume").status, 200);
+  json job = FetchOne("q");
+  ASSERT_EQ(job["id"], a);
+  s().Call("POST", "/v1/queues/q/jobs/" + a + "/fail", json{{"token", job["token"]}, {"error", "x"}});
+  EXPECT_EQ(GetJob("q", a)["state"], "failed");
+  EXPECT_EQ(s().Call("POST", "/v1/queues/q/jobs/" + a + "/retry").status, 200);
+  EXPECT_EQ(GetJob("q", a)["state"], "waiting");
+  EXPECT_EQ(s().Call("POST", "/v1/queues/q/jobs/" + a + "/retry").status, 409);
+  EXPECT_EQ(s().Call("POST", "/v1/queues/q/jobs/" + later + "/promote").status, 200);
+  EXPECT_EQ(GetJob("q", later)["state"], "waiting");
+  EXPECT_EQ(s().Call("DELETE", "/v1/queues/q/jobs/" + later).status, 200);
+  EXPECT_EQ(s().Call("GET", "/v1/queues/q/jobs/" + later).status, 404);
+}
+
+TEST_F(ApiFlow, ListJobsSearchesAndPages) {
+  for (int i = 0; i < 5; ++i) Add("q", {{"name", i % 2 ? "invoice" : "receipt"}});
+  auto r = s().Call("GET", "/v1/queues/q/jobs?q=invoice");
+  EXPECT_EQ(r.json["jobs"].size(), 2u);
+  r = s().Call("GET", "/v1/queues/q/jobs?limit=2");
+  EXPECT_EQ(r.json["jobs"].size(), 2u);
+  ASSERT_TRUE(r.json["nextCursor"].is_string());
+  r = s().Call("GET", "/v1/queues/q/jobs?state=waiting&limit=10");
+  EXPECT_EQ(r.json["jobs"].size(), 5u);
+  EXPECT_EQ(s().Call("GET", "/v1/queues/q/jobs?state=bogus").status, 400);
+}
+
+TEST_F(ApiFlow, RestartKeepsEveryJobAndAttempt) {
+  std::string a = Add("q", {{"name", "a"}, {"opts", {{"attempts", 2}, {"backoff", 60'000}}}});
+  std::string b = Add("q", {{"name", "b"}});
+  json ja = FetchOne("q");
+  s().Call("POST", "/v1/queues/q/jobs/" + a + "/fail", json{{"token", ja["token"]}, {"error", "first"}});
+  json jb = FetchOne("q");
+  EXPECT_EQ(s().Stop(), 0);
+  s().Start();
+  json after_a = GetJob("q", a);
+  EXPECT_EQ(after_a["state"], "delayed");
+  ASSERT_EQ(after_a["attempts"].size(), 1u);
+  EXPECT_EQ(after_a["attempts"][0]["error"]["message"], "first");
+  EXPECT_EQ(GetJob("q", b)["state"], "active");
+  // The lease taken before the restart still completes after it.
+  auto r = s().Call("POST", "/v1/queues/q/jobs/" + b + "/complete", json{{"token", jb["token"]}});
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST_F(ApiFlow, SigtermAnswersParkedFetchesAndExitsCleanly) {
+  std::thread worker([&] {
+    net::HttpClient c("127.0.0.1", s().port());
+    auto r = c.Request("POST", "/v1/queues/idle/fetch", R"({"waitMs":30000})",
+                       {{"Authorization", "Bearer " + s().token()}});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(json::parse(r->body)["jobs"].size(), 0u);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto start = Clock::now();
+  int status = s().Stop();
+  worker.join();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_LT(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start).count(), 5);
+}
+
+}  // namespace
+}  // namespace cronq::testing
