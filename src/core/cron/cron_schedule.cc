@@ -27,6 +27,15 @@ int64_t DayNumber(int y, unsigned m, unsigned d) {
   return date::sys_days{date::year{y} / date::month{m} / date::day{d}}.time_since_epoch().count();
 }
 
+// A CronExpr built by hand (not by ParseCron) must still have a value in every
+// time field and no bit outside its field's range.
+Status CheckExpr(const CronExpr& e) {
+  bool ok = e.seconds != 0 && e.seconds < (uint64_t{1} << 60) && e.minutes != 0 && e.minutes < (uint64_t{1} << 60) &&
+            e.hours != 0 && e.hours < (1u << 24) && e.months != 0 && (e.months & 0xE001) == 0 &&
+            (e.days & 1) == 0 && (e.nearest_weekday & 1) == 0 && e.weekdays < 0x80;
+  return ok ? Status::Ok() : Status::InvalidArgument("expression: a field is empty or out of range");
+}
+
 }  // namespace
 
 CronSchedule::CronSchedule(const CronExpr& expr, const date::time_zone* zone)
@@ -47,6 +56,7 @@ Result<CronSchedule> CronSchedule::Create(std::string_view expr, std::string_vie
 }
 
 Result<CronSchedule> CronSchedule::Create(const CronExpr& expr, std::string_view zone) {
+  CRONQ_RETURN_IF_ERROR(CheckExpr(expr));
   if (zone.empty()) return Status::InvalidArgument("time zone: empty name");
   try {
     return CronSchedule(expr, date::locate_zone(zone));

@@ -30,10 +30,11 @@ class time_zone;
 
 namespace cronq {
 
+// An immutable value: copy it freely and call NextAfter from any thread.
 class CronSchedule {
  public:
   // InvalidArgument for a malformed expression (the message names the field) or an
-  // unknown zone name.
+  // unknown zone name. The first call reads the zoneinfo directory (date/tz).
   static Result<CronSchedule> Create(std::string_view expr, std::string_view zone);
   static Result<CronSchedule> Create(const CronExpr& expr, std::string_view zone);
 
