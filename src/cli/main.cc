@@ -1,9 +1,12 @@
 // cronq: the server and its command-line client in one binary.
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/cron_next.h"
 #include "server/server.h"
 
 int main(int argc, char** argv) {
@@ -54,6 +57,27 @@ int main(int argc, char** argv) {
   });
 
   cronq::cli::AddClientCommands(app, client, rc);
+
+  // cron next: a local calculation, no server needed.
+  CLI::App* cron = app.add_subcommand("cron", "Cron expression tools");
+  cron->require_subcommand(1);
+  std::string expr, tz = "UTC", from;
+  int count = 5;
+  CLI::App* next = cron->add_subcommand("next", "Print the next fire instants of an expression");
+  next->add_option("expr", expr, "Cron expression (5 or 6 fields, or @macro)")->required();
+  next->add_option("--tz", tz, "IANA time zone (default UTC)");
+  next->add_option("--from", from, "Start instant, ISO-8601 (default: now)");
+  next->add_option("--count", count, "How many instants (default 5)");
+  next->callback([&] {
+    if (from.empty()) {
+      auto now = std::chrono::system_clock::now();
+      std::time_t t = std::chrono::system_clock::to_time_t(now);
+      char buf[32];
+      std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+      from = buf;
+    }
+    rc = cronq::CronNextMain(expr, tz, from, count, std::cout, std::cerr);
+  });
 
   try {
     app.parse(argc, argv);

@@ -101,3 +101,22 @@ TEST(Cli, ServeGeneratesAndReusesTheAdminToken) {
 
 }  // namespace
 }  // namespace cronq::testing
+
+namespace cronq::testing {
+namespace {
+
+TEST(Cli, CronNextPrintsUtcInstantsAndRejectsBadExpressions) {
+  CliRun r = Cli("cron next '30 2 * * *' --tz America/New_York --from 2026-03-07T00:00:00Z --count 3");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out, "2026-03-07T07:30:00Z\n2026-03-08T07:00:00Z\n2026-03-09T06:30:00Z\n");
+  r = Cli("cron next '0 9 * * MON-FRI' --tz Europe/London --from 2026-10-23T12:00:00Z --count 2");
+  EXPECT_EQ(r.out, "2026-10-26T09:00:00Z\n2026-10-27T09:00:00Z\n");
+  r = Cli("cron next '61 * * * *' --from 2026-01-01T00:00:00Z");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.out.find("minute"), std::string::npos) << r.out;
+  r = Cli("cron next '* * * * *' --tz Mars/Olympus_Mons --from 2026-01-01T00:00:00Z");
+  EXPECT_NE(r.code, 0);
+}
+
+}  // namespace
+}  // namespace cronq::testing
