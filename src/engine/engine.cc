@@ -85,7 +85,8 @@ void Engine::Loop() {
         for (const auto& [q, ws] : waiters_)
           for (const Waiter& w : ws)
             if (!d.next_waiter || w.deadline < *d.next_waiter) d.next_waiter = w.deadline;
-        const TimeMs wake = deadlines_known_ ? NextWake(d, now) : now;
+        // Unknown deadlines (the store failed to answer): look again shortly.
+        const TimeMs wake = deadlines_known_ ? NextWake(d, now) : now + 100;
         if (wake <= now) break;
         cv_.wait_for(lk, std::chrono::milliseconds(wake - now));
       }
@@ -118,6 +119,8 @@ void Engine::RunBatch(std::vector<Op>& ops) {
       if (due.ok()) {
         b.woken.insert(due->woken_queues.begin(), due->woken_queues.end());
         for (AttemptEnd& e : due->ended) b.ended.push_back(std::move(e));
+      } else {
+        spdlog::error("due pass failed: {}", due.status().ToString());
       }
     }
     for (Op& op : ops) {

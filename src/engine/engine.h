@@ -82,6 +82,7 @@ class Engine {
   void Promote(std::string queue, std::string id, Callback<Empty> cb);
   void Remove(std::string queue, std::string id, Callback<Empty> cb);
   void SetPaused(std::string queue, bool paused, Callback<Empty> cb);
+  void EnsureQueue(std::string queue, Callback<Empty> cb);
 
   void GetJob(std::string queue, std::string id, Callback<Job> cb);
   void ListJobs(std::string queue, JobQuery q, Callback<JobPage> cb);

@@ -137,6 +137,13 @@ void Engine::SetPaused(std::string queue, bool paused, Callback<Empty> cb) {
   });
 }
 
+void Engine::EnsureQueue(std::string queue, Callback<Empty> cb) {
+  Submit<Empty>(std::move(cb), [q = std::move(queue)](Store& s, TimeMs now, Batch&) -> Result<Empty> {
+    CRONQ_RETURN_IF_ERROR(s.CreateQueue(q, now));
+    return Empty{};
+  });
+}
+
 void Engine::GetJob(std::string queue, std::string id, Callback<Job> cb) {
   Submit<Job>(std::move(cb), [q = std::move(queue), id = std::move(id)](Store& s, TimeMs, Batch&) {
     return s.GetJob(q, id);

@@ -27,6 +27,7 @@ class ForwardingStore : public Store {
   Status Promote(std::string_view q, std::string_view id, TimeMs now) override { return t_->Promote(q, id, now); }
   Status Remove(std::string_view q, std::string_view id) override { return t_->Remove(q, id); }
   Status SetPaused(std::string_view q, bool p, TimeMs now) override { return t_->SetPaused(q, p, now); }
+  Status CreateQueue(std::string_view q, TimeMs now) override { return t_->CreateQueue(q, now); }
   Result<Job> GetJob(std::string_view q, std::string_view id) override { return t_->GetJob(q, id); }
   Result<JobPage> ListJobs(std::string_view q, const JobQuery& query) override { return t_->ListJobs(q, query); }
   Result<std::vector<QueueInfo>> ListQueues() override { return t_->ListQueues(); }

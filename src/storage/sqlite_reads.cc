@@ -14,7 +14,7 @@ constexpr int kDueLimit = 5000;  // rows per kind per pass; the engine loops whi
 #define CRONQ_JOB_COLUMNS                                                                                  \
   "seq, queue, custom_id, name, data, state, priority, created_at, run_at, attempts_max, attempts_made, "  \
   "stalls, max_stalls, backoff, timeout_ms, keep_complete, keep_fail, lease_expires, started_at, "         \
-  "finished_at, worker, progress, result, failed_reason, stacktrace"
+  "finished_at, worker, progress, result, failed_reason, stacktrace, delay_ms"
 
 Job ReadJob(const Stmt& s) {
   Job j;
@@ -43,6 +43,7 @@ Job ReadJob(const Stmt& s) {
   j.failed_reason = s.Text(23);
   j.stacktrace = s.Text(24);
   if (!s.IsNull(2)) j.opts.job_id = s.Text(2);
+  j.opts.delay = s.IsNull(25) ? 0 : s.Int(25);
   return j;
 }
 
@@ -175,7 +176,8 @@ Status SqliteStore::Retry(std::string_view queue, std::string_view id, TimeMs /*
   CRONQ_ASSIGN_OR_RETURN(JobState to, Apply(ref.state, Event::kOperatorRetry));
   CRONQ_ASSIGN_OR_RETURN(
       Stmt s, db_->Prepare("UPDATE jobs SET state = 0, attempts_made = 0, stalls = 0, finished_at = NULL, "
-                           "expire_at = NULL, result = NULL, failed_reason = NULL, stacktrace = NULL WHERE seq = ?1"));
+                           "expire_at = NULL, result = NULL, failed_reason = NULL, stacktrace = NULL, progress = NULL, "
+                           "worker = NULL WHERE seq = ?1"));
   CRONQ_RETURN_IF_ERROR(Poison(s.Bind(1, ref.seq).Run()));
   return Move(queue, ref.state, to);
 }
@@ -238,10 +240,19 @@ Result<JobPage> SqliteStore::ListJobs(std::string_view queue, const JobQuery& q)
     if (!c) return Status::InvalidArgument("bad cursor");
     before = *c;
   }
-  const std::string like = q.text.empty() ? std::string() : "%" + q.text + "%";
+  std::string like;
+  if (!q.text.empty()) {  // a substring match: % and _ in the text are literal
+    like = "%";
+    for (char ch : q.text) {
+      if (ch == '%' || ch == '_' || ch == '\\') like += '\\';
+      like += ch;
+    }
+    like += "%";
+  }
   // Two statements so that a state filter uses the (queue, state, seq) index.
 #define CRONQ_LIST_FILTERS                                                                                 \
-  "AND seq < ?3 AND (?4 IS NULL OR name LIKE ?4 OR custom_id LIKE ?4 OR failed_reason LIKE ?4 "             \
+  "AND seq < ?3 AND (?4 IS NULL OR name LIKE ?4 ESCAPE '\\' OR custom_id LIKE ?4 ESCAPE '\\' "               \
+  "OR failed_reason LIKE ?4 ESCAPE '\\' "             \
   "OR CAST(seq AS TEXT) = ?5) AND (?6 = 0 OR created_at >= ?6) AND (?7 = 0 OR created_at < ?7) "            \
   "ORDER BY seq DESC LIMIT ?8"
   const char* sql = q.state ? "SELECT " CRONQ_JOB_COLUMNS " FROM jobs WHERE queue = ?1 AND state = ?2 " CRONQ_LIST_FILTERS
@@ -286,7 +297,7 @@ Result<std::vector<QueueInfo>> SqliteStore::ListQueues() {
     }
     CRONQ_RETURN_IF_ERROR(Poison(c.status()));
     CRONQ_ASSIGN_OR_RETURN(Stmt o, db_->Prepare("SELECT created_at FROM jobs WHERE queue = ?1 AND state = 0 "
-                                                "ORDER BY priority, seq LIMIT 1"));
+                                                "ORDER BY seq LIMIT 1"));
     if (o.Bind(1, qi.name).Step()) qi.oldest_waiting = o.Int(0);
     CRONQ_RETURN_IF_ERROR(Poison(o.status()));
   }

@@ -29,7 +29,7 @@ CREATE TABLE queue_counts (
 ) WITHOUT ROWID;
 
 CREATE TABLE jobs (
-  seq INTEGER PRIMARY KEY,
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
   queue TEXT NOT NULL,
   custom_id TEXT,
   name TEXT NOT NULL,
@@ -38,6 +38,7 @@ CREATE TABLE jobs (
   priority INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL,
   run_at INTEGER,
+  delay_ms INTEGER,
   attempts_max INTEGER NOT NULL DEFAULT 1,
   attempts_made INTEGER NOT NULL DEFAULT 0,
   stalls INTEGER NOT NULL DEFAULT 0,

@@ -11,6 +11,7 @@
 #include "core/backoff.h"
 #include "core/lease.h"
 #include "core/lifecycle.h"
+#include "core/limits.h"
 #include "storage/sqlite_schema.h"
 #include "storage/sqlite_store_impl.h"
 
@@ -195,8 +196,8 @@ Result<EnqueueResult> SqliteStore::Enqueue(std::string_view queue, const NewJob&
   const JobState state = delayed ? JobState::kDelayed : JobState::kWaiting;
   CRONQ_ASSIGN_OR_RETURN(
       Stmt s, db_->Prepare("INSERT INTO jobs(queue, custom_id, name, data, state, priority, created_at, run_at, "
-                           "attempts_max, max_stalls, backoff, timeout_ms, keep_complete, keep_fail) "
-                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"));
+                           "attempts_max, max_stalls, backoff, timeout_ms, keep_complete, keep_fail, delay_ms) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"));
   const std::string backoff = EncodeBackoff(o.backoff);
   const std::string keep_c = EncodeRetention(o.remove_on_complete);
   const std::string keep_f = EncodeRetention(o.remove_on_fail);
@@ -206,6 +207,7 @@ Result<EnqueueResult> SqliteStore::Enqueue(std::string_view queue, const NewJob&
   s.Bind(9, o.attempts).Bind(10, o.max_stalls).BindTextOrNull(11, backoff);
   s.BindOpt(12, o.timeout > 0 ? std::optional<int64_t>(o.timeout) : std::nullopt);
   s.BindTextOrNull(13, keep_c).BindTextOrNull(14, keep_f);
+  s.BindOpt(15, delayed ? std::optional<int64_t>(o.delay) : std::nullopt);
   CRONQ_RETURN_IF_ERROR(Poison(s.Run()));
   const int64_t seq = sqlite3_last_insert_rowid(db_->raw());
   count_deltas_[{std::string(queue), static_cast<int>(state)}] += 1;
@@ -279,7 +281,7 @@ Result<SqliteStore::Held> SqliteStore::FindHeld(std::string_view queue, std::str
   if (ref.state != JobState::kActive || s.Text(0) != token) {
     return Status::Conflict("lease token is stale: job " + std::string(id) + " is " +
                             std::string(StateName(ref.state)) +
-                            (ref.state == JobState::kActive ? " under a newer lease" : ""));
+                            (ref.state == JobState::kActive ? " under another lease" : ""));
   }
   Held h;
   h.seq = ref.seq;
@@ -311,6 +313,12 @@ Result<TimeMs> SqliteStore::Extend(const ExtendSpec& spec, TimeMs now) {
   for (const std::string& line : spec.logs) {
     CRONQ_ASSIGN_OR_RETURN(Stmt l, db_->Prepare("INSERT INTO job_logs(job_seq, at, line) VALUES(?1, ?2, ?3)"));
     CRONQ_RETURN_IF_ERROR(Poison(l.Bind(1, h.seq).Bind(2, now).Bind(3, line).Run()));
+  }
+  if (!spec.logs.empty()) {  // keep the newest kLogLinesPerJob lines
+    CRONQ_ASSIGN_OR_RETURN(
+        Stmt d, db_->Prepare("DELETE FROM job_logs WHERE job_seq = ?1 AND id <= (SELECT id FROM job_logs "
+                             "WHERE job_seq = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)"));
+    CRONQ_RETURN_IF_ERROR(Poison(d.Bind(1, h.seq).Bind(2, static_cast<int64_t>(limits::kLogLinesPerJob)).Run()));
   }
   return w.expires;
 }

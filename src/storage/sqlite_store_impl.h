@@ -40,6 +40,7 @@ class SqliteStore final : public Store {
   Status Promote(std::string_view queue, std::string_view id, TimeMs now) override;
   Status Remove(std::string_view queue, std::string_view id) override;
   Status SetPaused(std::string_view queue, bool paused, TimeMs now) override;
+  Status CreateQueue(std::string_view queue, TimeMs now) override { return EnsureQueue(queue, now); }
   Result<Job> GetJob(std::string_view queue, std::string_view id) override;
   Result<JobPage> ListJobs(std::string_view queue, const JobQuery& q) override;
   Result<std::vector<QueueInfo>> ListQueues() override;

@@ -130,6 +130,8 @@ class Store {
   virtual Status Promote(std::string_view queue, std::string_view id, TimeMs now) = 0;  // delayed -> waiting
   virtual Status Remove(std::string_view queue, std::string_view id) = 0;               // not active
   virtual Status SetPaused(std::string_view queue, bool paused, TimeMs now) = 0;
+  // Creates the queue if it does not exist yet (queues also exist from their first job).
+  virtual Status CreateQueue(std::string_view queue, TimeMs now) = 0;
 
   // --- reads -------------------------------------------------------------
   virtual Result<Job> GetJob(std::string_view queue, std::string_view id) = 0;  // with attempts and logs

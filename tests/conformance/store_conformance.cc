@@ -469,6 +469,80 @@ TEST_P(Conformance, ListJobsFiltersSearchesAndPages) {
   EXPECT_EQ(Batch([&](Store& s) { return s.ListJobs("q", window); })->jobs.size(), 2u);
 }
 
+TEST_P(Conformance, IdsAreNeverReusedAfterADelete) {
+  std::string a = Add("q", "a").id;
+  std::string b = Add("q", "b").id;
+  ASSERT_TRUE(Batch([&](Store& s) { return s.Remove("q", b); }).ok());
+  Reopen();
+  std::string c = Add("other", "c").id;
+  EXPECT_NE(c, b);
+  EXPECT_NE(c, a);
+  EXPECT_TRUE(Batch([&](Store& s) { return s.GetJob("q", b); }).status().IsNotFound());
+}
+
+TEST_P(Conformance, LogLinesAreCappedKeepingTheNewest) {
+  std::string id = Add("q", "chatty").id;
+  Lease l = Take("q")[0];
+  std::vector<std::string> lines;
+  for (size_t i = 0; i < limits::kLogLinesPerJob + 5; ++i) lines.push_back("line " + std::to_string(i));
+  ASSERT_TRUE(Batch([&](Store& s) { return s.Extend(ExtendSpec{"q", id, l.token, 30'000, {}, lines}, kT0); }).ok());
+  Job j = Get("q", id);
+  ASSERT_EQ(j.logs.size(), limits::kLogLinesPerJob);
+  EXPECT_EQ(j.logs.front().line, "line 5");
+  EXPECT_EQ(j.logs.back().line, "line " + std::to_string(limits::kLogLinesPerJob + 4));
+}
+
+TEST_P(Conformance, SearchTreatsWildcardsLiterally) {
+  Add("q", "50% off");
+  Add("q", "500 units");
+  Add("q", "a_b");
+  Add("q", "axb");
+  JobQuery pct;
+  pct.text = "50%";
+  auto r = Batch([&](Store& s) { return s.ListJobs("q", pct); });
+  ASSERT_EQ(r->jobs.size(), 1u);
+  EXPECT_EQ(r->jobs[0].name, "50% off");
+  JobQuery under;
+  under.text = "a_b";
+  r = Batch([&](Store& s) { return s.ListJobs("q", under); });
+  ASSERT_EQ(r->jobs.size(), 1u);
+  EXPECT_EQ(r->jobs[0].name, "a_b");
+}
+
+TEST_P(Conformance, OptionsRoundTrip) {
+  JobOptions o;
+  o.delay = 1234;
+  o.attempts = 4;
+  o.priority = 9;
+  o.timeout = 777;
+  o.max_stalls = 3;
+  o.backoff = Backoff{Backoff::Type::kExponential, 100, 0.25, 5000};
+  o.remove_on_complete.count = 7;
+  o.remove_on_fail.age = 60'000;
+  Job j = Get("q", Add("q", "x", o).id);
+  EXPECT_EQ(j.opts.delay, 1234);
+  EXPECT_EQ(j.opts.attempts, 4);
+  EXPECT_EQ(j.opts.priority, 9);
+  EXPECT_EQ(j.opts.timeout, 777);
+  EXPECT_EQ(j.opts.max_stalls, 3);
+  EXPECT_EQ(j.opts.backoff.type, Backoff::Type::kExponential);
+  EXPECT_EQ(j.opts.backoff.delay, 100);
+  EXPECT_DOUBLE_EQ(j.opts.backoff.jitter, 0.25);
+  EXPECT_EQ(j.opts.backoff.max_delay, 5000);
+  EXPECT_EQ(j.opts.remove_on_complete.count, 7);
+  EXPECT_EQ(j.opts.remove_on_fail.age, 60'000);
+  EXPECT_EQ(j.run_at, kT0 + 1234);
+}
+
+TEST_P(Conformance, CreateQueueIsIdempotent) {
+  EXPECT_TRUE(Batch([](Store& s) { return s.CreateQueue("empty", kT0); }).ok());
+  EXPECT_TRUE(Batch([](Store& s) { return s.CreateQueue("empty", kT0); }).ok());
+  auto q = Batch([](Store& s) { return s.GetQueue("empty"); });
+  ASSERT_TRUE(q.ok());
+  EXPECT_FALSE(q->paused);
+  EXPECT_EQ(q->counts, C(0, 0, 0, 0, 0));
+}
+
 TEST_P(Conformance, QueuesAreListedWithCounts) {
   Add("b", "x");
   Add("a", "x");

@@ -1,0 +1,76 @@
+// SQLite-specific tests: the file format's versioning. Behaviour shared with
+// other backends lives in the conformance suite (tests/conformance).
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "storage/sqlite_store.h"
+#include "support/temp_dir.h"
+
+namespace cronq {
+namespace {
+
+using testing::TempDir;
+
+void Exec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+int64_t QueryInt(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+  int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return v;
+}
+
+TEST(SqliteFormat, NewFileIsAtTheCurrentVersionInWalMode) {
+  TempDir dir;
+  const std::string path = dir.File("cronq.db");
+  {
+    auto s = OpenSqliteStore(SqliteOptions{path, true, 1024});
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+  }
+  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), SqliteSchemaVersion());
+  EXPECT_EQ(QueryInt(path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+}
+
+TEST(SqliteFormat, AnEmptyVersionZeroFileIsMigrated) {
+  TempDir dir;
+  const std::string path = dir.File("cronq.db");
+  Exec(path, "CREATE TABLE unrelated(x); PRAGMA user_version = 0;");
+  auto s = OpenSqliteStore(SqliteOptions{path, true, 1024});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_TRUE((*s)->Begin().ok());
+  ASSERT_TRUE((*s)->Enqueue("q", NewJob{"n", "null", {}}, 1).ok());
+  ASSERT_TRUE((*s)->Commit().ok());
+}
+
+TEST(SqliteFormat, AFileFromANewerCronqIsRefusedUntouched) {
+  TempDir dir;
+  const std::string path = dir.File("cronq.db");
+  Exec(path, "CREATE TABLE future(x); INSERT INTO future VALUES (42); PRAGMA user_version = 999;");
+  auto s = OpenSqliteStore(SqliteOptions{path, true, 1024});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("newer than this cronq"), std::string::npos) << s.status().message();
+  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), 999);
+  EXPECT_EQ(QueryInt(path, "SELECT x FROM future"), 42);
+}
+
+TEST(SqliteFormat, AFileThatIsNotADatabaseIsAnError) {
+  TempDir dir;
+  const std::string path = dir.File("cronq.db");
+  FILE* f = std::fopen(path.c_str(), "w");
+  std::fputs("this is not sqlite, just text that is long enough to have a header............", f);
+  std::fclose(f);
+  auto s = OpenSqliteStore(SqliteOptions{path, true, 1024});
+  EXPECT_FALSE(s.ok());
+}
+
+}  // namespace
+}  // namespace cronq
