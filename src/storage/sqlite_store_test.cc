@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "storage/sqlite_schema.h"
 #include "storage/sqlite_store.h"
 #include "support/temp_dir.h"
 
@@ -48,6 +49,38 @@ TEST(SqliteFormat, AnEmptyVersionZeroFileIsMigrated) {
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   ASSERT_TRUE((*s)->Begin().ok());
   ASSERT_TRUE((*s)->Enqueue("q", NewJob{"n", "null", {}}, 1).ok());
+  ASSERT_TRUE((*s)->Commit().ok());
+}
+
+// Opens a file written in the previous format (version 1, before schedules) with
+// a job in it: the migration adds schedules and the job is intact and usable.
+TEST(SqliteFormat, AVersionOneFileIsMigratedWithItsJobs) {
+  TempDir dir;
+  const std::string path = dir.File("cronq.db");
+  {
+    auto db = sqlite::Db::Open(path);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(sqlite::Migrate(**db, 1).ok());
+  }
+  Exec(path, "INSERT INTO queues(name, paused, created_at) VALUES('q', 0, 1);"
+             "INSERT INTO queue_counts(queue, state, n) VALUES('q', 0, 1);"
+             "INSERT INTO jobs(queue, name, data, state, priority, created_at, attempts_max) "
+             "VALUES('q', 'old', '{\"v\":1}', 0, 0, 1, 3);");
+  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), 1);
+  auto s = OpenSqliteStore(SqliteOptions{path, true, 1024});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), SqliteSchemaVersion());
+  ASSERT_TRUE((*s)->Begin().ok());
+  auto job = (*s)->GetJob("q", "1");
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(job->name, "old");
+  EXPECT_EQ(job->data, "{\"v\":1}");
+  EXPECT_EQ(job->opts.attempts, 3);
+  EXPECT_TRUE(job->fire_id.empty());
+  auto leases = (*s)->LeaseNext(FetchSpec{"q", 1, 1000, "w"}, 10);
+  ASSERT_TRUE(leases.ok());
+  EXPECT_EQ(leases->size(), 1u);
+  EXPECT_TRUE((*s)->ListSchedules().ok());
   ASSERT_TRUE((*s)->Commit().ok());
 }
 
