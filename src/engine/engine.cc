@@ -123,6 +123,9 @@ void Engine::RunBatch(std::vector<Op>& ops) {
         spdlog::error("due pass failed: {}", due.status().ToString());
       }
     }
+    if (!deadlines_known_ || (deadlines_.next_schedule && *deadlines_.next_schedule <= now)) {
+      FireSchedules(store_, now, b);
+    }
     for (Op& op : ops) {
       if (Reply r = op.run(store_, now, b)) b.replies.push_back(std::move(r));
     }
@@ -133,6 +136,14 @@ void Engine::RunBatch(std::vector<Op>& ops) {
   if (st.ok() && opt_.log_jobs) {
     for (const Lease& l : b.started) LogStart(l);
     for (const AttemptEnd& e : b.ended) LogEnd(e);
+  }
+  if (st.ok()) {
+    for (const SlotRecord& r : b.slots) {
+      spdlog::info("event=schedule.slot schedule={} due={} status={} lateness_ms={} job={}{}{}", r.schedule,
+                   FireId(r.schedule, r.due_at).substr(r.schedule.size() + 1), SlotStatusName(r.status),
+                   r.handled_at - r.due_at, r.job_id.empty() ? "-" : r.job_id, r.note.empty() ? "" : " note=",
+                   r.note.empty() ? "" : spdlog::fmt_lib::format("{:?}", r.note));
+    }
   }
   if (!st.ok()) {
     spdlog::error("storage batch failed; its {} operations were answered with an error: {}", ops.size(),
@@ -147,6 +158,13 @@ void Engine::RunBatch(std::vector<Op>& ops) {
     size_t parked = 0;
     for (const auto& [q, ws] : waiters_) parked += ws.size();
     stats_.parked_fetches = parked;
+    if (st.ok()) {
+      for (const SlotRecord& r : b.slots) {
+        if (r.status == SlotStatus::kFired) stats_.slots_fired++;
+        else if (r.status == SlotStatus::kMissed) stats_.slots_missed++;
+        else stats_.slots_skipped++;
+      }
+    }
   }
   Result<Deadlines> d = store_.NextDeadlines();
   deadlines_known_ = d.ok();

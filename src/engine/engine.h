@@ -27,9 +27,11 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/cron/cron_schedule.h"
 #include "core/planner.h"
 #include "storage/store.h"
 
@@ -56,6 +58,13 @@ struct EngineOptions {
 struct EngineStats {
   uint64_t batches = 0, ops = 0, commit_failures = 0;
   size_t parked_fetches = 0;
+  uint64_t slots_fired = 0, slots_missed = 0, slots_skipped = 0;
+};
+
+// A schedule with its recent slot history, newest first.
+struct ScheduleView {
+  ScheduleState state;
+  std::vector<SlotRecord> slots;
 };
 
 class Engine {
@@ -84,6 +93,17 @@ class Engine {
   void SetPaused(std::string queue, bool paused, Callback<Empty> cb);
   void EnsureQueue(std::string queue, Callback<Empty> cb);
 
+  // Schedules. Put creates or replaces; an unchanged timing (expression, zone,
+  // start, end) keeps the next due slot, so redeploys that upsert the same
+  // schedule neither skip nor repeat a slot.
+  void PutSchedule(ScheduleDef def, Callback<ScheduleView> cb);
+  void GetSchedule(std::string name, int history, Callback<ScheduleView> cb);
+  void ListSchedules(Callback<std::vector<ScheduleState>> cb);
+  void DeleteSchedule(std::string name, Callback<Empty> cb);
+  void SetSchedulePaused(std::string name, bool paused, Callback<Empty> cb);
+  // Fires the schedule now, as an extra slot at this instant (overlap ignored).
+  void TriggerSchedule(std::string name, Callback<SlotClaim> cb);
+
   void GetJob(std::string queue, std::string id, Callback<Job> cb);
   void ListJobs(std::string queue, JobQuery q, Callback<JobPage> cb);
   void ListQueues(Callback<std::vector<QueueInfo>> cb);
@@ -100,6 +120,7 @@ class Engine {
     std::set<std::string> woken;  // queues that got waiting jobs in this batch
     std::vector<Lease> started;   // logged once committed
     std::vector<AttemptEnd> ended;
+    std::vector<SlotRecord> slots;  // schedule slots handled, logged once committed
     std::vector<std::function<void(const Status&)>> replies;  // run once the commit's fate is known
   };
   // An operation runs on the engine thread inside a batch and returns the answer
@@ -121,6 +142,10 @@ class Engine {
   void Loop();
   void RunBatch(std::vector<Op>& ops);
   void ServeWaiters(Store& s, TimeMs now, Batch& b);
+  void FireSchedules(Store& s, TimeMs now, Batch& b);
+  void FireSchedule(Store& s, const ScheduleState& st, TimeMs now, Batch& b);
+  // The parsed cron of (expr, zone), cached; nullptr when it does not parse.
+  const CronSchedule* Cron(const std::string& expr, const std::string& tz);
   void ExpireWaiters(TimeMs now, bool all);
   void Deliver(std::function<void()> fn);
   void LogStart(const Lease& l);
@@ -144,6 +169,7 @@ class Engine {
   Deadlines deadlines_;
   bool deadlines_known_ = false;
   std::mt19937_64 rng_{std::random_device{}()};
+  std::unordered_map<std::string, std::optional<CronSchedule>> crons_;
 };
 
 }  // namespace cronq
