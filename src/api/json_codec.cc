@@ -314,7 +314,8 @@ json JobJson(const Job& job, bool detail) {
             {"lockUntil", job.state == JobState::kActive ? json(job.lease_expires) : json(nullptr)},
             {"progress", RawOrNull(job.progress)},
             {"returnvalue", RawOrNull(job.result)},
-            {"failedReason", job.failed_reason.empty() ? json(nullptr) : json(job.failed_reason)}};
+            {"failedReason", job.failed_reason.empty() ? json(nullptr) : json(job.failed_reason)},
+            {"fireId", job.fire_id.empty() ? json(nullptr) : json(job.fire_id)}};
   if (!detail) return j;
   j["stacktrace"] = job.stacktrace.empty() ? json(nullptr) : json(job.stacktrace);
   j["worker"] = job.worker.empty() ? json(nullptr) : json(job.worker);
@@ -367,6 +368,7 @@ std::string LeasesJson(const std::vector<Lease>& leases) {
     out += ",\"lockUntil\":" + std::to_string(l.lease_expires);
     out += ",\"timestamp\":" + std::to_string(l.created_at);
     if (l.timeout > 0) out += ",\"timeout\":" + std::to_string(l.timeout);
+    if (!l.fire_id.empty()) out += ",\"fireId\":" + json(l.fire_id).dump();
     out += '}';
   }
   out += "]}";
