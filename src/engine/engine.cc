@@ -51,8 +51,23 @@ void Engine::Poke() {
 }
 
 void Engine::Deliver(std::function<void()> fn) {
+  if (std::this_thread::get_id() == thread_.get_id()) {
+    outbox_.push_back(std::move(fn));
+    return;
+  }
   if (opt_.post) opt_.post(std::move(fn));
   else fn();
+}
+
+void Engine::FlushOutbox() {
+  if (outbox_.empty()) return;
+  auto batch = std::make_shared<std::vector<std::function<void()>>>(std::move(outbox_));
+  outbox_.clear();
+  auto run_all = [batch] {
+    for (auto& fn : *batch) fn();
+  };
+  if (opt_.post) opt_.post(std::move(run_all));
+  else run_all();
 }
 
 double Engine::Unit() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
@@ -62,6 +77,7 @@ void Engine::Push(Op op) {
     std::lock_guard lk(mu_);
     if (running_ && !stopping_) {
       queue_.push_back(std::move(op));
+      queued_.store(queue_.size(), std::memory_order_release);
       if (queue_.size() > 1) return;  // the engine was already told
     } else {
       op.abort(Status::Unavailable("cronq is shutting down"));
@@ -76,6 +92,9 @@ void Engine::Push(Op op) {
 void Engine::Loop() {
   std::vector<Op> ops;
   for (;;) {
+    const auto spin_until = std::chrono::steady_clock::now() + opt_.spin;
+    while (queued_.load(std::memory_order_acquire) == 0 && std::chrono::steady_clock::now() < spin_until) {
+    }
     {
       std::unique_lock lk(mu_);
       for (;;) {
@@ -98,12 +117,14 @@ void Engine::Loop() {
         std::move(queue_.begin(), mid, std::back_inserter(ops));
         queue_.erase(queue_.begin(), mid);
       }
+      queued_.store(queue_.size(), std::memory_order_release);
       if (stopping_ && ops.empty()) break;
     }
     RunBatch(ops);
     ops.clear();
   }
   ExpireWaiters(clock_.Now(), /*all=*/true);
+  FlushOutbox();
 }
 
 void Engine::RunBatch(std::vector<Op>& ops) {
@@ -170,6 +191,7 @@ void Engine::RunBatch(std::vector<Op>& ops) {
   deadlines_known_ = d.ok();
   if (d.ok()) deadlines_ = *d;
   ExpireWaiters(now, /*all=*/false);
+  FlushOutbox();
 }
 
 // Hands newly waiting jobs to parked fetches, oldest fetch first, inside the

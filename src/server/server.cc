@@ -122,7 +122,8 @@ int RunServer(Config cfg) {
   net::ServerOptions sopt;
   sopt.host = listen->first;
   sopt.port = listen->second;
-  sopt.threads = cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+  // Default: leave one core to the engine thread, which does the storage work.
+  sopt.threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency() - 1));
   sopt.body_limit = cfg.body_limit;
   net::HttpServer http(sopt, [&api](net::HttpRequest&& req, net::Responder respond) {
     api.Handle(std::move(req), std::move(respond));
