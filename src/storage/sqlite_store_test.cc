@@ -69,7 +69,6 @@ TEST(SqliteFormat, AVersionOneFileIsMigratedWithItsJobs) {
   EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), 1);
   auto s = OpenSqliteStore(SqliteOptions{path, true, 1024});
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), SqliteSchemaVersion());
   ASSERT_TRUE((*s)->Begin().ok());
   auto job = (*s)->GetJob("q", "1");
   ASSERT_TRUE(job.ok()) << job.status().ToString();
@@ -82,6 +81,21 @@ TEST(SqliteFormat, AVersionOneFileIsMigratedWithItsJobs) {
   EXPECT_EQ(leases->size(), 1u);
   EXPECT_TRUE((*s)->ListSchedules().ok());
   ASSERT_TRUE((*s)->Commit().ok());
+  s = Status::Unavailable("closed");  // close it: the store holds the file exclusively
+  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), SqliteSchemaVersion());
+}
+
+TEST(SqliteFormat, TheFileIsHeldExclusivelyWhileOpen) {
+  TempDir dir;
+  const std::string path = dir.File("cronq.db");
+  auto s = OpenSqliteStore(SqliteOptions{path, true, 1024});
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE((*s)->Begin().ok());
+  ASSERT_TRUE((*s)->Enqueue("q", NewJob{"n", "null", {}}, 1).ok());
+  ASSERT_TRUE((*s)->Commit().ok());
+  // A second cronq on the same folder cannot write behind the first one's back.
+  auto second = OpenSqliteStore(SqliteOptions{path, true, 1024});
+  EXPECT_FALSE(second.ok());
 }
 
 TEST(SqliteFormat, AFileFromANewerCronqIsRefusedUntouched) {
