@@ -46,15 +46,6 @@ Status GetString(const json& obj, const char* key, std::string& out, size_t max,
   return Status::Ok();
 }
 
-Status CheckKeys(const json& obj, std::initializer_list<std::string_view> allowed, const char* what) {
-  for (auto it = obj.begin(); it != obj.end(); ++it) {
-    bool ok = false;
-    for (std::string_view a : allowed) ok = ok || it.key() == a;
-    if (!ok) return Status::InvalidArgument(std::string("unknown field '") + it.key() + "' in " + what);
-  }
-  return Status::Ok();
-}
-
 Result<Backoff> ParseBackoff(const json& j) {
   Backoff b;
   if (j.is_number()) {  // BullMQ shorthand: a fixed delay in ms
@@ -103,6 +94,15 @@ Result<Retention> ParseRetention(const json& j, const char* field) {
 }
 
 }  // namespace
+
+Status CheckKeys(const json& obj, std::initializer_list<std::string_view> allowed, const char* what) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    bool ok = false;
+    for (std::string_view a : allowed) ok = ok || it.key() == a;
+    if (!ok) return Status::InvalidArgument(std::string("unknown field '") + it.key() + "' in " + what);
+  }
+  return Status::Ok();
+}
 
 Result<json> ParseBody(std::string_view body) {
   if (body.empty()) return json::object();

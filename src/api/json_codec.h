@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,9 @@
 namespace cronq::api {
 
 using nlohmann::json;
+
+// InvalidArgument naming the first key of `obj` not in `allowed` ("unknown field 'x' in what").
+Status CheckKeys(const json& obj, std::initializer_list<std::string_view> allowed, const char* what);
 
 // Parses a request body with the depth limit; errors are InvalidArgument.
 Result<json> ParseBody(std::string_view body);

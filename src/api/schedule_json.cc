@@ -25,15 +25,6 @@ Result<TimeMs> ParseInstant(const json& v, const char* field) {
 
 json Instant(TimeMs t) { return t ? json(FormatIso8601(t)) : json(nullptr); }
 
-Status Keys(const json& j, std::initializer_list<std::string_view> allowed, const char* what) {
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    bool ok = false;
-    for (std::string_view a : allowed) ok = ok || it.key() == a;
-    if (!ok) return Status::InvalidArgument(std::string("unknown field '") + it.key() + "' in " + what);
-  }
-  return Status::Ok();
-}
-
 Result<int64_t> Int(const json& j, const char* key, int64_t def) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return def;
@@ -45,7 +36,7 @@ Result<int64_t> Int(const json& j, const char* key, int64_t def) {
 
 Result<ScheduleDef> ParseSchedule(const json& j, const std::string& name) {
   if (!j.is_object()) return Status::InvalidArgument("a schedule must be an object {cron, tz, target, ...}");
-  CRONQ_RETURN_IF_ERROR(Keys(j, {"cron", "tz", "target", "missed", "missedMax", "missedWithinMs", "overlap", "graceMs",
+  CRONQ_RETURN_IF_ERROR(CheckKeys(j, {"cron", "tz", "target", "missed", "missedMax", "missedWithinMs", "overlap", "graceMs",
                                  "startAt", "endAt", "paused"},
                              "schedule"));
   ScheduleDef d;
@@ -64,7 +55,7 @@ Result<ScheduleDef> ParseSchedule(const json& j, const std::string& name) {
   auto target = j.find("target");
   if (target == j.end() || !target->is_object())
     return Status::InvalidArgument("target is required: {queue, name, data, opts}");
-  CRONQ_RETURN_IF_ERROR(Keys(*target, {"queue", "name", "data", "opts"}, "target"));
+  CRONQ_RETURN_IF_ERROR(CheckKeys(*target, {"queue", "name", "data", "opts"}, "target"));
   auto queue = target->find("queue");
   if (queue == target->end() || !queue->is_string()) return Status::InvalidArgument("target.queue is required");
   d.queue = queue->get<std::string>();

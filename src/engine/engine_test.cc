@@ -9,6 +9,7 @@
 
 #include "storage/forwarding_store.h"
 #include "storage/sqlite_store.h"
+#include "support/engine_call.h"
 #include "support/temp_dir.h"
 
 namespace cronq {
@@ -17,14 +18,7 @@ namespace {
 using testing::TempDir;
 
 // Calls an engine method with a callback and waits for its answer.
-template <typename T, typename Fn>
-Result<T> Call(Fn&& fn) {
-  auto p = std::make_shared<std::promise<Result<T>>>();
-  auto f = p->get_future();
-  fn([p](Result<T> r) { p->set_value(std::move(r)); });
-  if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return Status::Internal("timed out");
-  return f.get();
-}
+using testing::Call;
 
 class EngineTest : public ::testing::Test {
  protected:

@@ -9,6 +9,7 @@
 #include "core/cron/iso8601.h"
 #include "engine/engine.h"
 #include "storage/sqlite_store.h"
+#include "support/engine_call.h"
 #include "support/temp_dir.h"
 
 namespace cronq {
@@ -16,14 +17,7 @@ namespace {
 
 using testing::TempDir;
 
-template <typename T, typename Fn>
-Result<T> Call(Fn&& fn) {
-  auto p = std::make_shared<std::promise<Result<T>>>();
-  auto f = p->get_future();
-  fn([p](Result<T> r) { p->set_value(std::move(r)); });
-  if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return Status::Internal("timed out");
-  return f.get();
-}
+using testing::Call;
 
 TimeMs At(const char* iso) { return *ParseIso8601(iso); }
 

@@ -99,32 +99,10 @@ Result<DueWork> SqliteStore::RunDue(TimeMs now, double unit) {
       bool by_timeout;
     };
     std::vector<Expired> expired;
-    CRONQ_ASSIGN_OR_RETURN(
-        Stmt s, db_->Prepare("SELECT seq, queue, custom_id, name, attempts_made, attempts_max, max_stalls, stalls, "
-                             "lease_no, started_at, timeout_ms, backoff, keep_complete, keep_fail, lease_by_timeout, "
-                             "sched, sched_due FROM jobs WHERE state = 2 AND lease_expires <= ?1 ORDER BY lease_expires LIMIT ?2"));
+    CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT queue, lease_by_timeout, " CRONQ_HELD_COLUMNS " FROM jobs "
+                                                "WHERE state = 2 AND lease_expires <= ?1 ORDER BY lease_expires LIMIT ?2"));
     s.Bind(1, now).Bind(2, kDueLimit);
-    while (s.Step()) {
-      Expired e;
-      e.queue = s.Text(1);
-      e.h.seq = s.Int(0);
-      e.h.id = JobIdOf(e.h.seq, s.Text(2));
-      e.h.name = s.Text(3);
-      e.h.attempts_made = static_cast<int>(s.Int(4));
-      e.h.attempts_max = static_cast<int>(s.Int(5));
-      e.h.max_stalls = static_cast<int>(s.Int(6));
-      e.h.stalls = static_cast<int>(s.Int(7));
-      e.h.lease_no = s.Int(8);
-      e.h.started_at = s.Int(9);
-      e.h.timeout = s.IsNull(10) ? 0 : s.Int(10);
-      e.h.backoff = s.Text(11);
-      e.h.keep_complete = s.Text(12);
-      e.h.keep_fail = s.Text(13);
-      e.by_timeout = s.Int(14) != 0;
-      e.h.sched = s.Text(15);
-      e.h.sched_due = s.IsNull(16) ? 0 : s.Int(16);
-      expired.push_back(std::move(e));
-    }
+    while (s.Step()) expired.push_back(Expired{s.Text(0), ReadHeld(s, 2), s.Int(1) != 0});
     CRONQ_RETURN_IF_ERROR(Poison(s.status()));
     for (Expired& e : expired) {
       Result<AttemptEnd> end =

@@ -282,35 +282,37 @@ Result<std::vector<Lease>> SqliteStore::LeaseNext(const FetchSpec& spec, TimeMs 
   return out;
 }
 
+SqliteStore::Held ReadHeld(const Stmt& s, int c) {
+  SqliteStore::Held h;
+  h.seq = s.Int(c);
+  h.id = JobIdOf(h.seq, s.Text(c + 1));
+  h.name = s.Text(c + 2);
+  h.attempts_made = static_cast<int>(s.Int(c + 3));
+  h.attempts_max = static_cast<int>(s.Int(c + 4));
+  h.max_stalls = static_cast<int>(s.Int(c + 5));
+  h.stalls = static_cast<int>(s.Int(c + 6));
+  h.lease_no = s.Int(c + 7);
+  h.started_at = s.Int(c + 8);
+  h.timeout = s.IsNull(c + 9) ? 0 : s.Int(c + 9);
+  h.backoff = s.Text(c + 10);
+  h.keep_complete = s.Text(c + 11);
+  h.keep_fail = s.Text(c + 12);
+  h.sched = s.Text(c + 13);
+  h.sched_due = s.IsNull(c + 14) ? 0 : s.Int(c + 14);
+  return h;
+}
+
 Result<SqliteStore::Held> SqliteStore::FindHeld(std::string_view queue, std::string_view id,
                                                std::string_view token) {
   CRONQ_ASSIGN_OR_RETURN(JobRef ref, FindJob(queue, id));
-  CRONQ_ASSIGN_OR_RETURN(
-      Stmt s, db_->Prepare("SELECT token, name, attempts_made, attempts_max, max_stalls, stalls, lease_no, started_at, "
-                           "timeout_ms, backoff, keep_complete, keep_fail, sched, sched_due FROM jobs WHERE seq = ?1"));
+  CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT token, " CRONQ_HELD_COLUMNS " FROM jobs WHERE seq = ?1"));
   if (!s.Bind(1, ref.seq).Step()) return Poison(s.status().ok() ? Status::NotFound("job not found") : s.status());
   if (ref.state != JobState::kActive || s.Text(0) != token) {
     return Status::Conflict("lease token is stale: job " + std::string(id) + " is " +
                             std::string(StateName(ref.state)) +
                             (ref.state == JobState::kActive ? " under another lease" : ""));
   }
-  Held h;
-  h.seq = ref.seq;
-  h.id = std::string(id);
-  h.name = s.Text(1);
-  h.attempts_made = static_cast<int>(s.Int(2));
-  h.attempts_max = static_cast<int>(s.Int(3));
-  h.max_stalls = static_cast<int>(s.Int(4));
-  h.stalls = static_cast<int>(s.Int(5));
-  h.lease_no = s.Int(6);
-  h.started_at = s.Int(7);
-  h.timeout = s.IsNull(8) ? 0 : s.Int(8);
-  h.backoff = s.Text(9);
-  h.keep_complete = s.Text(10);
-  h.keep_fail = s.Text(11);
-  h.sched = s.Text(12);
-  h.sched_due = s.IsNull(13) ? 0 : s.Int(13);
-  return h;
+  return ReadHeld(s, 1);
 }
 
 Result<TimeMs> SqliteStore::Extend(const ExtendSpec& spec, TimeMs now) {

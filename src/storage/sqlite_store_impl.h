@@ -56,7 +56,6 @@ class SqliteStore final : public Store {
   Result<std::vector<QueueInfo>> ListQueues() override;
   Result<QueueInfo> GetQueue(std::string_view queue) override;
 
- private:
   // The lease being acknowledged, checked against its fencing token.
   struct Held {
     int64_t seq = 0;
@@ -69,6 +68,8 @@ class SqliteStore final : public Store {
     std::string sched;  // the schedule that fired this job, if any
     TimeMs sched_due = 0;
   };
+
+ private:
 
   // Any SQL error poisons the batch: Commit() then refuses and rolls back.
   template <typename T>
@@ -114,6 +115,13 @@ std::string EncodeRetention(const Retention& r);
 Retention DecodeRetention(std::string_view s);
 std::string JobIdOf(int64_t seq, std::string_view custom_id);
 std::string EncodeOptions(const JobOptions& o);
+
+// The columns of a leased job that acknowledging it needs, read by ReadHeld.
+#define CRONQ_HELD_COLUMNS                                                                                 \
+  "seq, custom_id, name, attempts_made, attempts_max, max_stalls, stalls, lease_no, started_at, timeout_ms, " \
+  "backoff, keep_complete, keep_fail, sched, sched_due"
+// Reads CRONQ_HELD_COLUMNS starting at column `c`.
+SqliteStore::Held ReadHeld(const Stmt& s, int c);
 JobOptions DecodeOptions(std::string_view s);
 
 }  // namespace cronq::sqlite
