@@ -91,8 +91,12 @@ void Api::Handle(net::HttpRequest&& req, net::Responder respond) {
     }
     if (!q.empty()) {  // schedule names follow the queue-name rules
       Status st = ValidateQueueName(q);
-      if (!st.ok() && r.pattern[1] == "schedules") st = Status::InvalidArgument("schedule" + st.message().substr(5));
-      if (!st.ok()) return ctx->Error(st);
+      if (!st.ok()) {
+        return ctx->Error(r.pattern[1] == "schedules"
+                              ? Status::InvalidArgument("bad schedule name: names follow the queue-name rules (" +
+                                                        st.message() + ")")
+                              : st);
+      }
     }
     if (r.pattern.size() >= 5 && r.pattern[1] == "queues" && id.empty()) return ctx->Error(Status::InvalidArgument("job id is empty"));
     ctx->queue = std::move(q);

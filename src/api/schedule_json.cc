@@ -64,7 +64,10 @@ Result<ScheduleDef> ParseSchedule(const json& j, const std::string& name) {
   if (target->contains("data")) job["data"] = (*target)["data"];
   if (target->contains("opts")) job["opts"] = (*target)["opts"];
   Result<NewJob> nj = ParseNewJob(job);
-  if (!nj.ok()) return Status::InvalidArgument("target: " + nj.status().message());
+  if (!nj.ok()) {
+    return nj.status().code() == Code::kTooLarge ? Status::TooLarge("target: " + nj.status().message())
+                                                 : Status::InvalidArgument("target: " + nj.status().message());
+  }
   if (!nj->opts.job_id.empty()) return Status::InvalidArgument("target.opts.jobId is not allowed: each fire has its own fire id");
   d.job = std::move(nj).value();
 
@@ -91,9 +94,11 @@ Result<ScheduleDef> ParseSchedule(const json& j, const std::string& name) {
     CRONQ_ASSIGN_OR_RETURN(p.end_at, ParseInstant(*e, "endAt"));
   }
   CRONQ_RETURN_IF_ERROR(ValidatePolicy(p));
+  d.paused_given = false;
   if (auto pa = j.find("paused"); pa != j.end() && !pa->is_null()) {
     if (!pa->is_boolean()) return Status::InvalidArgument("paused must be a boolean");
     d.paused = pa->get<bool>();
+    d.paused_given = true;
   }
   return d;
 }

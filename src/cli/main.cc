@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   CLI::App* serve = app.add_subcommand("serve", "Run the server in the foreground");
   serve->add_option("--config", config_file, "TOML configuration file");
   serve->add_option("--listen", cfg.listen, "Address to listen on (default 127.0.0.1:7700)");
-  serve->add_option("--threads", cfg.threads, "HTTP threads (default: one per core)");
+  serve->add_option("--threads", cfg.threads, "HTTP threads (default: cores - 1, at least 1)");
   serve->add_option("--log-level", cfg.log_level, "trace, debug, info, warn, error");
   serve->add_flag("--no-job-logs", no_job_logs, "Do not log a line per job start and finish");
   serve->add_flag("--unsafe-no-fsync", unsafe_no_fsync, "Do not fsync commits (benchmarks only: loses jobs on power loss)");

@@ -1,12 +1,13 @@
 // The planner: when the engine must wake next.
 //
 // The engine has one thread that owns the store and one timer. Everything that
-// happens "later" is a deadline in one of four places: a delayed job's run_at
+// happens "later" is a deadline in one of five places: a delayed job's run_at
 // (delays and backoffs), an active job's lease expiry (stalls and timeouts), a
-// finished job's retention expiry, and a parked long-poll fetch's wait limit. The
-// store can tell the earliest of these cheaply (and of the next due schedule slot) (each has a partial
-// index); the engine knows the fourth. The engine sleeps until the earliest of
-// them, or until new work arrives, whichever is first: there is no polling loop.
+// finished job's retention expiry, a schedule's next due slot, and a parked
+// long-poll fetch's wait limit. The store tells the earliest of the first four
+// cheaply (each has a partial index); the engine knows the fifth. The engine
+// sleeps until the earliest of them, or until new work arrives, whichever is
+// first: there is no polling loop.
 // An idle engine with no deadlines sleeps until work arrives (kIdleWake bounds that
 // only so that a clock jump is noticed).
 #pragma once

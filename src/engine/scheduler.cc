@@ -88,12 +88,14 @@ void Engine::FireSchedule(Store& s, const ScheduleState& st, TimeMs now, Batch& 
 // ---- operations -----------------------------------------------------------------
 
 void Engine::PutSchedule(ScheduleDef def, Callback<ScheduleView> cb) {
-  Submit<ScheduleView>(std::move(cb), [this, def = std::move(def)](Store& s, TimeMs now, Batch&) -> Result<ScheduleView> {
+  Submit<ScheduleView>(std::move(cb), [this, def = std::move(def)](Store& s, TimeMs now,
+                                                                   Batch&) mutable -> Result<ScheduleView> {
     const CronSchedule* cron = Cron(def.expr, def.tz);
     if (!cron) return Status::InvalidArgument("invalid cron expression or time zone");
     NextAfterFn next = [cron](TimeMs t) { return cron->NextAfter(t); };
     std::optional<TimeMs> next_due = FirstDue(next, now, def.policy);
     Result<ScheduleState> old = s.GetSchedule(def.name);
+    if (old.ok() && !def.paused_given) def.paused = old->def.paused;  // an operator's pause survives redeploys
     if (old.ok()) {
       const ScheduleDef& o = old->def;
       const bool same_timing = o.expr == def.expr && o.tz == def.tz && o.policy.start_at == def.policy.start_at &&

@@ -213,6 +213,30 @@ TEST_F(SchedulerTest, FallBackFiresTheRepeatedHourOnce) {
   EXPECT_EQ(View().slots[0].due_at, At("2026-11-01T05:30:00Z"));
 }
 
+TEST_F(SchedulerTest, AnUpsertWithoutPausedKeepsAnOperatorsPause) {
+  ASSERT_TRUE(Put(Def("* * * * *")).ok());
+  ASSERT_TRUE(Call<Empty>([&](auto cb) { engine_->SetSchedulePaused("sync", true, cb); }).ok());
+  ScheduleDef redeploy = Def("* * * * *");
+  redeploy.paused_given = false;
+  ASSERT_TRUE(Put(redeploy).ok());
+  EXPECT_TRUE(View().state.def.paused);
+  redeploy.paused_given = true;  // an explicit paused=false resumes
+  ASSERT_TRUE(Put(redeploy).ok());
+  EXPECT_FALSE(View().state.def.paused);
+}
+
+TEST_F(SchedulerTest, TwoTriggersWithinASecondHaveDistinctFireIds) {
+  ASSERT_TRUE(Put(Def("0 0 1 1 *")).ok());
+  clock_.Set(At("2026-06-01T12:00:30.100Z"));
+  ASSERT_TRUE(Call<SlotClaim>([&](auto cb) { engine_->TriggerSchedule("sync", cb); }).ok());
+  clock_.Set(At("2026-06-01T12:00:30.250Z"));
+  ASSERT_TRUE(Call<SlotClaim>([&](auto cb) { engine_->TriggerSchedule("sync", cb); }).ok());
+  auto leases = Call<std::vector<Lease>>([&](auto cb) { engine_->Fetch(FetchSpec{"cron", 5, 30'000, "w"}, 0, cb); });
+  ASSERT_EQ(leases->size(), 2u);
+  EXPECT_EQ((*leases)[0].fire_id, "sync@2026-06-01T12:00:30.100Z");
+  EXPECT_EQ((*leases)[1].fire_id, "sync@2026-06-01T12:00:30.250Z");
+}
+
 TEST_F(SchedulerTest, TriggerPauseResumeAndDelete) {
   ASSERT_TRUE(Put(Def("0 0 1 1 *")).ok());
   auto c = Call<SlotClaim>([&](auto cb) { engine_->TriggerSchedule("sync", cb); });

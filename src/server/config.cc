@@ -1,6 +1,7 @@
 #include "server/config.h"
 
 #include <cstdlib>
+#include <sstream>
 #include <toml++/toml.h>
 
 namespace cronq::server {
@@ -25,7 +26,8 @@ Status LoadConfigFile(const std::string& path, Config& cfg) {
     return Status::InvalidArgument("config " + path + ": " + std::string(e.description()));
   }
   CRONQ_RETURN_IF_ERROR(UnknownKeys(
-      t, {"data_dir", "listen", "threads", "admin_token", "log_level", "log_jobs", "body_limit", "tokens"}, path));
+      t, {"data_dir", "listen", "threads", "admin_token", "log_level", "log_jobs", "body_limit", "tokens", "schedules"},
+      path));
   cfg.data_dir = t["data_dir"].value_or(cfg.data_dir);
   cfg.listen = t["listen"].value_or(cfg.listen);
   cfg.threads = t["threads"].value_or(cfg.threads);
@@ -52,6 +54,19 @@ Status LoadConfigFile(const std::string& path, Config& cfg) {
                                             "'; use admin, producer, worker or read");
       token.scope = *s;
       cfg.tokens.push_back(std::move(token));
+    }
+  }
+  if (const toml::array* arr = t["schedules"].as_array()) {
+    for (const toml::node& n : *arr) {
+      const toml::table* sched = n.as_table();
+      if (!sched) return Status::InvalidArgument(path + ": each [[schedules]] entry must be a table");
+      std::optional<std::string> name = (*sched)["name"].value<std::string>();
+      if (!name || name->empty()) return Status::InvalidArgument(path + ": a [[schedules]] entry has no name");
+      toml::table body = *sched;
+      body.erase("name");
+      std::ostringstream json;  // the same fields as the HTTP body, so one parser checks both
+      json << toml::json_formatter{body};
+      cfg.schedules.emplace_back(*name, json.str());
     }
   }
   return Status::Ok();

@@ -20,6 +20,9 @@ struct Config {
   bool log_jobs = true;
   size_t body_limit = 16 * 1024 * 1024;
   bool durable = true;  // fsync every commit; only benchmarks of "unsafe" mode turn it off
+  // [[schedules]] from the config file: (name, the PUT /v1/schedules body as JSON).
+  // Upserted at every start, so the file is the source of truth for them.
+  std::vector<std::pair<std::string, std::string>> schedules;
 };
 
 // Reads a cronq.toml file into `cfg`. Unknown keys are errors, so typos show.

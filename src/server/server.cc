@@ -12,9 +12,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "api/api.h"
+#include "api/json_codec.h"
+#include "api/schedule_json.h"
+#include "core/validate.h"
 #include "engine/engine.h"
 #include "net/http_server.h"
 #include "storage/sqlite_store.h"
@@ -66,6 +71,24 @@ void SetUpLogging(const Config& cfg) {
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
   logger->set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::set_default_logger(logger);
+}
+
+// Upserts the config file's [[schedules]] through the same parser as the API.
+Status UpsertConfigSchedules(const Config& cfg, Engine& engine) {
+  for (const auto& [name, body] : cfg.schedules) {
+    Result<nlohmann::json> j = api::ParseBody(body);
+    if (!j.ok()) return Status::InvalidArgument("schedule " + name + ": " + j.status().message());
+    Result<ScheduleDef> def = ValidateQueueName(name).ok()
+                                  ? api::ParseSchedule(*j, name)
+                                  : Result<ScheduleDef>(Status::InvalidArgument("bad schedule name"));
+    if (!def.ok()) return Status::InvalidArgument("schedule " + name + ": " + def.status().message());
+    std::promise<Status> done;
+    engine.PutSchedule(std::move(def).value(), [&done](Result<ScheduleView> r) { done.set_value(r.status()); });
+    Status st = done.get_future().get();
+    if (!st.ok()) return Status::Unavailable("schedule " + name + ": " + st.message());
+    spdlog::info("event=schedule.configured schedule={}", name);
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -123,7 +146,7 @@ int RunServer(Config cfg) {
   sopt.host = listen->first;
   sopt.port = listen->second;
   // Default: leave one core to the engine thread, which does the storage work.
-  sopt.threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency() - 1));
+  sopt.threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()) - 1);
   sopt.body_limit = cfg.body_limit;
   net::HttpServer http(sopt, [&api](net::HttpRequest&& req, net::Responder respond) {
     api.Handle(std::move(req), std::move(respond));
@@ -134,6 +157,12 @@ int RunServer(Config cfg) {
     std::fprintf(stderr, "cronq: cannot listen on %s: %s\n", cfg.listen.c_str(), st.message().c_str());
     engine.Stop();
     return 1;
+  }
+  if (Status st = UpsertConfigSchedules(cfg, engine); !st.ok()) {
+    std::fprintf(stderr, "cronq: %s\n", st.message().c_str());
+    engine.Stop();
+    http.Stop(0);
+    return 2;
   }
   std::printf("cronq %s listening on http://%s:%u (data: %s)\n", "0.1.0", sopt.host.c_str(),
               static_cast<unsigned>(http.port()), fs::absolute(cfg.data_dir).string().c_str());

@@ -1,5 +1,7 @@
 #include "storage/store.h"
 
+#include <cstdio>
+
 #include "core/cron/iso8601.h"
 
 namespace cronq {
@@ -15,6 +17,16 @@ std::string_view SlotStatusName(SlotStatus s) {
   return "fired";
 }
 
-std::string FireId(std::string_view schedule, TimeMs due) { return std::string(schedule) + "@" + FormatIso8601(due); }
+// Cron slots are whole seconds; a manual trigger's slot keeps its milliseconds so
+// that two triggers within one second still have distinct fire ids.
+std::string FireId(std::string_view schedule, TimeMs due) {
+  std::string iso = FormatIso8601(due);
+  if (due % 1000 != 0 && !iso.empty() && iso.back() == 'Z') {
+    char ms[8];
+    std::snprintf(ms, sizeof ms, ".%03d", static_cast<int>(((due % 1000) + 1000) % 1000));
+    iso.insert(iso.size() - 1, ms);
+  }
+  return std::string(schedule) + "@" + iso;
+}
 
 }  // namespace cronq

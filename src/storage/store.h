@@ -104,6 +104,7 @@ struct ScheduleDef {
   NewJob job;         // target: the job each fire enqueues (opts.job_id unused)
   SchedulePolicy policy;
   bool paused = false;
+  bool paused_given = true;  // false: an upsert keeps the stored schedule's paused state
 };
 
 struct ScheduleState {

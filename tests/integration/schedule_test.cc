@@ -2,7 +2,10 @@
 // restarts keep exactly one record per slot and one job per fired slot.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <ctime>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -146,6 +149,53 @@ TEST(Schedules, BadDefinitionsAreRefusedClearly) {
   EXPECT_EQ(s.Call("POST", "/v1/schedules/nope/trigger").status, 404);
   EXPECT_EQ(s.Call("PUT", "/v1/schedules/bad%20name", json{{"cron", "* * * * *"}, {"target", {{"queue", "q"}}}}).status, 400);
   EXPECT_EQ(s.Call("GET", "/v1/schedules").json["schedules"].size(), 0u);
+}
+
+TEST(Schedules, ConfigFileSchedulesAreUpsertedAtStart) {
+  TempDir dir;
+  {
+    std::ofstream cfg(dir.File("cronq.toml"));
+    cfg << "[[schedules]]\nname = \"nightly-report\"\ncron = \"0 3 * * *\"\ntz = \"Europe/London\"\n"
+        << "missed = \"skip\"\noverlap = \"forbid\"\n"
+        << "target = { queue = \"reports\", name = \"build\", data = { kind = \"daily\", pages = 3 }, "
+        << "opts = { attempts = 3 } }\n";
+  }
+  ServerProcess s(dir.File("data"), {"--config", dir.File("cronq.toml")});
+  s.Start();
+  auto r = s.Call("GET", "/v1/schedules/nightly-report");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["cron"], "0 3 * * *");
+  EXPECT_EQ(r.json["tz"], "Europe/London");
+  EXPECT_EQ(r.json["missed"], "skip");
+  EXPECT_EQ(r.json["overlap"], "forbid");
+  EXPECT_EQ(r.json["target"]["queue"], "reports");
+  EXPECT_EQ(r.json["target"]["data"]["pages"], 3);
+  EXPECT_EQ(r.json["target"]["opts"]["attempts"], 3);
+  EXPECT_EQ(r.json["nextRuns"].size(), 5u);
+  // Restarting with the same file keeps one schedule and its next slot.
+  std::string next = r.json["nextDue"];
+  EXPECT_EQ(s.Stop(), 0);
+  s.Start();
+  auto again = s.Call("GET", "/v1/schedules");
+  ASSERT_EQ(again.json["schedules"].size(), 1u);
+  EXPECT_EQ(again.json["schedules"][0]["nextDue"], next);
+}
+
+TEST(Schedules, ABadConfigScheduleStopsTheServerWithAMessage) {
+  TempDir dir;
+  {
+    std::ofstream cfg(dir.File("cronq.toml"));
+    cfg << "[[schedules]]\nname = \"broken\"\ncron = \"0 25 * * *\"\ntarget = { queue = \"q\" }\n";
+  }
+  std::string cmd = "CRONQ_ADMIN_TOKEN=0123456789abcdef0123 " + CronqBinary() + " --data " + dir.File("data") +
+                    " serve --listen 127.0.0.1:0 --config " + dir.File("cronq.toml") + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[512];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int status = pclose(p);
+  EXPECT_EQ(WEXITSTATUS(status), 2) << out;
+  EXPECT_NE(out.find("schedule broken: hour"), std::string::npos) << out;
 }
 
 }  // namespace
