@@ -1,0 +1,180 @@
+// cronq side of the benchmark: the six scenarios over cronq's HTTP API, with
+// Node's own http module and a keep-alive Agent (no client library).
+// Env: CRONQ_URL, CRONQ_TOKEN, CRONQ_PID (server process), CRONQ_DATA (data folder).
+import http from 'node:http';
+import {
+  parseArgs, wants, payload, timed, CpuMeter, latencyStats, rssBytes, dirBytes, now, sleep, log, emit,
+} from './common.mjs';
+
+const cfg = parseArgs();
+const base = new URL(process.env.CRONQ_URL || 'http://127.0.0.1:7700');
+const token = process.env.CRONQ_TOKEN;
+const pid = Number(process.env.CRONQ_PID);
+const dataDir = process.env.CRONQ_DATA;
+if (!token || !pid || !dataDir) throw new Error('set CRONQ_URL, CRONQ_TOKEN, CRONQ_PID and CRONQ_DATA');
+
+// One keep-alive pool; maxSockets bounds the connections a scenario opens.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+
+function call(method, path, body) {
+  return new Promise((resolve, reject) => {
+    const buf = body === undefined ? null : Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      {
+        host: base.hostname, port: base.port, method, path, agent,
+        headers: buf ? { ...headers, 'content-length': buf.length } : headers,
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode >= 300) return reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
+          resolve(text ? JSON.parse(text) : null);
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    if (buf) req.write(buf);
+    req.end();
+  });
+}
+
+const data = payload(cfg.payloadBytes);
+const job = { name: 'bench', data };
+const enqueue = (q, j = job) => call('POST', `/v1/queues/${q}/jobs`, j);
+const enqueueBatch = (q, n) => call('POST', `/v1/queues/${q}/jobs`, { jobs: Array.from({ length: n }, () => job) });
+const fetchJobs = (q, max, waitMs, lockMs = 30_000) => call('POST', `/v1/queues/${q}/fetch`, { max, waitMs, lockMs });
+const ack = (q, jobs) => call('POST', `/v1/queues/${q}/ack`, { complete: jobs.map((j) => ({ id: j.id, token: j.token })) });
+
+async function fill(q, total, batch = cfg.batch, parallel = 2) {
+  let left = total;
+  const loop = async () => {
+    while (left > 0) {
+      const n = Math.min(batch, left);
+      left -= n;
+      await enqueueBatch(q, n);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, loop));
+}
+
+const results = {};
+const run = `r${Date.now().toString(36)}`;
+const common = { seconds: cfg.seconds, warmupSeconds: cfg.warmupSeconds, serverPid: pid };
+
+await call('GET', '/healthz');
+
+if (wants(cfg, 1)) {
+  log('cronq 1: enqueue one at a time');
+  results.enqueueSequential = await timed({ ...common, step: () => enqueue(`${run}-s1`) });
+}
+
+if (wants(cfg, 2)) {
+  log(`cronq 2: enqueue, ${cfg.inflight} in flight`);
+  results.enqueueConcurrent = await timed({ ...common, parallel: cfg.inflight, step: () => enqueue(`${run}-s2`) });
+}
+
+if (wants(cfg, 3)) {
+  log(`cronq 3: enqueue in batches of ${cfg.batch}`);
+  results.enqueueBatch = await timed({ ...common, perStep: cfg.batch, step: () => enqueueBatch(`${run}-s3`, cfg.batch) });
+}
+
+if (wants(cfg, 4)) {
+  const q = `${run}-s4`;
+  const total = cfg.processJobs;
+  log(`cronq 4: pre-enqueue ${total}, then process with ~${cfg.processConcurrency} in flight`);
+  await fill(q, total);
+  // Fetch loops: each fetches a batch, "processes" every job (a no-op,
+  // awaited like a handler), acks the batch, and fetches again.
+  const loops = Number(process.env.FETCH_LOOPS || 2);
+  const max = Math.ceil(cfg.processConcurrency / loops);
+  let done = 0;
+  let fetches = 0;
+  const meter = new CpuMeter(pid);
+  const t0 = now();
+  let tEnd = 0;
+  const loop = async () => {
+    while (done < total) {
+      fetches++;
+      const { jobs } = await fetchJobs(q, max, 200);
+      if (!jobs.length) continue;
+      await Promise.all(jobs.map(async () => {}));
+      const r = await ack(q, jobs);
+      const bad = r.complete.filter((e) => !e.ok);
+      if (bad.length) throw new Error(`ack failed: ${JSON.stringify(bad[0])}`);
+      done += jobs.length;
+      if (done >= total && !tEnd) tEnd = now();
+    }
+  };
+  await Promise.all(Array.from({ length: loops }, loop));
+  const seconds = (tEnd - t0) / 1000;
+  results.process = {
+    jobs: done, seconds, jobsPerSec: done / seconds, loops, maxPerFetch: max, fetches,
+    ...meter.stop(done, seconds),
+  };
+}
+
+if (wants(cfg, 5)) {
+  const q = `${run}-s5`;
+  const n = cfg.latencyWarmup + cfg.latencySamples;
+  log(`cronq 5: enqueue-to-start latency, ${cfg.latencySamples} samples`);
+  const sent = new Map();
+  const samples = [];
+  let seen = null; // resolves when the worker has seen the pending job
+  let stop = false;
+  const worker = (async () => {
+    while (!stop) {
+      const { jobs } = await fetchJobs(q, 1, 2_000);
+      const t = now();
+      for (const j of jobs) {
+        const t0 = sent.get(j.data.i);
+        if (t0 !== undefined && j.data.i >= cfg.latencyWarmup) samples.push(t - t0);
+        await ack(q, [j]);
+        seen?.();
+      }
+    }
+  })();
+  await sleep(100);
+  for (let i = 0; i < n; i++) {
+    const p = new Promise((r) => { seen = r; });
+    sent.set(i, now());
+    await enqueue(q, { name: 'lat', data: { i } });
+    await p;
+    await sleep(2); // let the worker get back into its long poll: idle worker
+  }
+  stop = true;
+  await worker;
+  results.latency = latencyStats(samples);
+}
+
+// The no-fsync diagnostic run skips the memory scenario (same storage, same size).
+if (wants(cfg, 6) && !process.env.CRONQ_SKIP_MEMORY) {
+  const q = `${run}-s6`;
+  log(`cronq 6: fill ${cfg.fillJobs} waiting jobs (${cfg.payloadBytes}-byte payload)`);
+  await sleep(1000);
+  const rss0 = rssBytes(pid);
+  const disk0 = dirBytes(dataDir);
+  const t0 = now();
+  await fill(q, cfg.fillJobs);
+  const fillSeconds = (now() - t0) / 1000;
+  await sleep(2000); // let a checkpoint run
+  const rss1 = rssBytes(pid);
+  const disk1 = dirBytes(dataDir);
+  const qi = await call('GET', `/v1/queues/${q}`);
+  results.memory = {
+    jobs: cfg.fillJobs,
+    waiting: qi.counts.waiting,
+    fillSeconds,
+    fillJobsPerSec: cfg.fillJobs / fillSeconds,
+    rssBefore: rss0, rssAfter: rss1,
+    memBytesPerJob: (rss1 - rss0) / cfg.fillJobs,
+    diskBefore: disk0.total, diskAfter: disk1.total, diskFiles: disk1.files,
+    diskBytesPerJob: (disk1.total - disk0.total) / cfg.fillJobs,
+  };
+}
+
+agent.destroy();
+emit('cronq', results);
