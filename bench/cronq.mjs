@@ -7,6 +7,10 @@ import {
 } from './common.mjs';
 
 const cfg = parseArgs();
+// run.sh runs scenarios 1-5 (CRONQ_PHASE=main) and scenario 6 (CRONQ_PHASE=memory)
+// against two fresh servers, so the memory figures start from an empty database.
+const phase = process.env.CRONQ_PHASE || 'all';
+const inPhase = (n) => wants(cfg, n) && (phase === 'all' || (phase === 'memory') === (n === 6));
 const base = new URL(process.env.CRONQ_URL || 'http://127.0.0.1:7700');
 const token = process.env.CRONQ_TOKEN;
 const pid = Number(process.env.CRONQ_PID);
@@ -67,22 +71,22 @@ const common = { seconds: cfg.seconds, warmupSeconds: cfg.warmupSeconds, serverP
 
 await call('GET', '/healthz');
 
-if (wants(cfg, 1)) {
+if (inPhase(1)) {
   log('cronq 1: enqueue one at a time');
   results.enqueueSequential = await timed({ ...common, step: () => enqueue(`${run}-s1`) });
 }
 
-if (wants(cfg, 2)) {
+if (inPhase(2)) {
   log(`cronq 2: enqueue, ${cfg.inflight} in flight`);
   results.enqueueConcurrent = await timed({ ...common, parallel: cfg.inflight, step: () => enqueue(`${run}-s2`) });
 }
 
-if (wants(cfg, 3)) {
+if (inPhase(3)) {
   log(`cronq 3: enqueue in batches of ${cfg.batch}`);
   results.enqueueBatch = await timed({ ...common, perStep: cfg.batch, step: () => enqueueBatch(`${run}-s3`, cfg.batch) });
 }
 
-if (wants(cfg, 4)) {
+if (inPhase(4)) {
   const q = `${run}-s4`;
   const total = cfg.processJobs;
   log(`cronq 4: pre-enqueue ${total}, then process with ~${cfg.processConcurrency} in flight`);
@@ -117,7 +121,7 @@ if (wants(cfg, 4)) {
   };
 }
 
-if (wants(cfg, 5)) {
+if (inPhase(5)) {
   const q = `${run}-s5`;
   const n = cfg.latencyWarmup + cfg.latencySamples;
   log(`cronq 5: enqueue-to-start latency, ${cfg.latencySamples} samples`);
@@ -150,8 +154,7 @@ if (wants(cfg, 5)) {
   results.latency = latencyStats(samples);
 }
 
-// The no-fsync diagnostic run skips the memory scenario (same storage, same size).
-if (wants(cfg, 6) && !process.env.CRONQ_SKIP_MEMORY) {
+if (inPhase(6)) {
   const q = `${run}-s6`;
   log(`cronq 6: fill ${cfg.fillJobs} waiting jobs (${cfg.payloadBytes}-byte payload)`);
   await sleep(1000);

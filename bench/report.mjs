@@ -8,10 +8,14 @@ import { createRequire } from 'node:module';
 
 const [cronqFile, bullFile, nofsyncFile] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const quick = process.argv.includes('--quick');
-const read = (f) => (fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8').trim().split('\n').pop()).results : {});
+// A file holds one JSON line per run of a scenario script; their results merge.
+const read = (f) =>
+  !f || !fs.existsSync(f)
+    ? {}
+    : Object.assign({}, ...fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).results));
 const c = read(cronqFile);
 const b = read(bullFile);
-const n = nofsyncFile ? read(nofsyncFile) : {};
+const n = read(nofsyncFile);
 
 const sh = (cmd, args) => {
   try {
@@ -54,6 +58,7 @@ const cpuRows = (label, key) => {
 };
 
 row('1. enqueue, one at a time (jobs/s)', (r) => r.enqueueSequential.jobsPerSec);
+cpuRows('1', 'enqueueSequential');
 row('2. enqueue, 100 in flight (jobs/s)', (r) => r.enqueueConcurrent.jobsPerSec);
 cpuRows('2', 'enqueueConcurrent');
 row('3. enqueue, batches of 1000 (jobs/s)', (r) => r.enqueueBatch.jobsPerSec);
@@ -94,6 +99,11 @@ if (c.latency || b.latency) {
 }
 if (c.process) out.push(`cronq scenario 4: ${c.process.loops} fetch loops × max ${c.process.maxPerFetch} per fetch, ${c.process.fetches} fetches`);
 out.push('cronq is ahead where the ratio is above 1× in "higher" rows and below 1× in "lower" rows. "other processes" is CPU used by anything else on the machine during the measurement (a non-zero figure means the run was disturbed).');
+out.push('');
+const disturbed = [];
+for (const [sys, r] of [['cronq', c], ['BullMQ', b], ['cronq no-fsync', n]])
+  for (const [k, v] of Object.entries(r)) if (v?.otherCores > 0.2) disturbed.push(`${sys} ${k} (${v.otherCores.toFixed(2)} cores)`);
+if (disturbed.length) out.push(`**Warning:** other processes used CPU during: ${disturbed.join(', ')}; those figures are low. Rerun on an idle machine.`);
 out.push('');
 out.push('Raw results:');
 out.push('```json');

@@ -103,7 +103,12 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 # cronq with its default durability: every commit fsync'd (group commit).
 start_cronq cronq
 echo "cronq pid $cronq_pid on 127.0.0.1:$cronq_port (fsync on every commit)" >&2
-run_cronq cronq "$tmp/cronq.json"
+run_cronq cronq "$tmp/cronq.json" CRONQ_PHASE=main
+stop_cronq
+# Scenario 6 on a fresh server and an empty data folder.
+start_cronq cronq-mem
+echo "cronq pid $cronq_pid on 127.0.0.1:$cronq_port (fresh, for scenario 6)" >&2
+run_cronq cronq-mem "$tmp/cronq-mem.json" CRONQ_PHASE=memory
 stop_cronq
 
 REDIS_PORT="$redis_port" REDIS_PID="$redis_pid" node bullmq.mjs "${args[@]}" >"$tmp/bullmq.json"
@@ -113,11 +118,12 @@ REDIS_PORT="$redis_port" REDIS_PID="$redis_pid" node bullmq.mjs "${args[@]}" >"$
 if [[ "${NO_FSYNC_RUN:-1}" != 0 ]]; then
   start_cronq cronq-nofsync --unsafe-no-fsync
   echo "cronq --unsafe-no-fsync pid $cronq_pid on 127.0.0.1:$cronq_port (diagnostic)" >&2
-  run_cronq cronq-nofsync "$tmp/cronq-nofsync.json" CRONQ_SKIP_MEMORY=1
+  run_cronq cronq-nofsync "$tmp/cronq-nofsync.json" CRONQ_PHASE=main
   stop_cronq
 fi
 
 mkdir -p results
 stamp="$(date -u +%Y%m%d-%H%M%S)"
+cat "$tmp/cronq-mem.json" >>"$tmp/cronq.json"
 node report.mjs "$tmp/cronq.json" "$tmp/bullmq.json" "$tmp/cronq-nofsync.json" $quick | tee "results/$stamp${quick:+-quick}.md" >results/latest.md
 cat results/latest.md
