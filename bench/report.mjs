@@ -48,13 +48,15 @@ const row = (label, get, digits = 0, better = 'higher') => {
       return undefined;
     }
   });
+  if ([cv, bv, nv].every((v) => v === undefined)) return; // scenario not run
   rows.push(`| ${label} | ${fmtNum(cv, digits)} | ${fmtNum(bv, digits)} | ${ratio(cv, bv)} | ${better} | ${fmtNum(nv, digits)} |`);
 };
 const cores = (r) => (r ? `${fmtNum(r.serverCores, 2)} / ${fmtNum(r.clientCores, 2)} / ${fmtNum(r.otherCores, 2)}` : 'n/a');
 const cpuRows = (label, key) => {
   row(`${label}: server CPU µs/job`, (r) => r[key].serverCpuUsPerJob, 1, 'lower');
   row(`${label}: client CPU µs/job (Node)`, (r) => r[key].clientCpuUsPerJob, 1, 'lower');
-  rows.push(`| ${label}: cores busy: server / client / other processes | ${cores(c[key])} | ${cores(b[key])} | | | ${cores(n[key])} |`);
+  if (c[key] || b[key] || n[key])
+    rows.push(`| ${label}: cores busy: server / client / other processes | ${cores(c[key])} | ${cores(b[key])} | | | ${cores(n[key])} |`);
 };
 
 row('1. enqueue, one at a time (jobs/s)', (r) => r.enqueueSequential.jobsPerSec);
@@ -79,7 +81,7 @@ const out = [];
 out.push(`# cronq vs BullMQ — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC${quick ? ' (--quick)' : ''}`);
 out.push('');
 out.push(`- machine: ${os.cpus().length} cores (nproc ${sh('nproc', [])}), ${cpuModel}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${os.release()}`);
-out.push(`- cronq: ${sh(cronqBin, ['--version'])} (${process.env.CRONQ_BUILD || 'Release'}), SQLite WAL, synchronous=FULL: every commit fsync'd (group commit), 2 HTTP threads, --no-job-logs`);
+out.push(`- cronq: ${sh(cronqBin, ['--version'])} (${process.env.CRONQ_BUILD || 'Release'}), SQLite WAL, synchronous=FULL: every commit fsync'd (group commit), one HTTP thread per core, --no-job-logs`);
 out.push(`- BullMQ ${pkgVersion('bullmq')}, ioredis ${pkgVersion('ioredis')}, ${sh(process.env.REDIS_SERVER || 'redis-server', ['--version']).replace(/ sha=.*malloc=/, ' malloc=').replace(/ bits=.*/, '')}, no persistence (--save '' --appendonly no)`);
 out.push(`- Node ${process.version}; client and servers share the same ${os.cpus().length} cores`);
 out.push(`- load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);

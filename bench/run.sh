@@ -106,10 +106,15 @@ echo "cronq pid $cronq_pid on 127.0.0.1:$cronq_port (fsync on every commit)" >&2
 run_cronq cronq "$tmp/cronq.json" CRONQ_PHASE=main
 stop_cronq
 # Scenario 6 on a fresh server and an empty data folder.
-start_cronq cronq-mem
-echo "cronq pid $cronq_pid on 127.0.0.1:$cronq_port (fresh, for scenario 6)" >&2
-run_cronq cronq-mem "$tmp/cronq-mem.json" CRONQ_PHASE=memory
-stop_cronq
+wants_6=1
+for a in "${args[@]}"; do [[ "$a" == --only=* && ! ",${a#--only=}," == *,6,* ]] && wants_6=0; done
+if [[ $wants_6 == 1 ]]; then
+  start_cronq cronq-mem
+  echo "cronq pid $cronq_pid on 127.0.0.1:$cronq_port (fresh, for scenario 6)" >&2
+  run_cronq cronq-mem "$tmp/cronq-mem.json" CRONQ_PHASE=memory
+  stop_cronq
+  cat "$tmp/cronq-mem.json" >>"$tmp/cronq.json"
+fi
 
 REDIS_PORT="$redis_port" REDIS_PID="$redis_pid" node bullmq.mjs "${args[@]}" >"$tmp/bullmq.json"
 
@@ -124,6 +129,5 @@ fi
 
 mkdir -p results
 stamp="$(date -u +%Y%m%d-%H%M%S)"
-cat "$tmp/cronq-mem.json" >>"$tmp/cronq.json"
 node report.mjs "$tmp/cronq.json" "$tmp/bullmq.json" "$tmp/cronq-nofsync.json" $quick | tee "results/$stamp${quick:+-quick}.md" >results/latest.md
 cat results/latest.md
