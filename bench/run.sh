@@ -40,9 +40,10 @@ tmp="$(mktemp -d /tmp/cronq-bench.XXXXXX)"
 redis_pid=""
 cronq_pid=""
 cronq_port=""
+client_pid=""
 cleanup() {
   local rc=$?
-  for p in $cronq_pid $redis_pid; do
+  for p in $client_pid $cronq_pid $redis_pid; do
     if kill -0 "$p" 2>/dev/null; then
       kill -TERM "$p" 2>/dev/null || true
       wait "$p" 2>/dev/null || true
@@ -52,7 +53,17 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# client CMD... >OUT: runs a scenario script in the background and waits, so
+# that a signal reaches the trap at once instead of after the script ends.
+client() {
+  "$@" &
+  client_pid=$!
+  wait "$client_pid"
+  client_pid=""
+}
 
 free_port() {
   node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
@@ -93,8 +104,8 @@ stop_cronq() {
 }
 run_cronq() { # run_cronq NAME OUT [ENV=VALUE...]: the scenarios against the running cronq
   local name="$1" out="$2"; shift 2
-  env CRONQ_URL="http://127.0.0.1:$cronq_port" CRONQ_TOKEN="$token" CRONQ_PID="$cronq_pid" CRONQ_DATA="$tmp/$name" "$@" \
-    node cronq.mjs "${args[@]}" >"$out"
+  client env CRONQ_URL="http://127.0.0.1:$cronq_port" CRONQ_TOKEN="$token" CRONQ_PID="$cronq_pid" \
+    CRONQ_DATA="$tmp/$name" "$@" node cronq.mjs "${args[@]}" >"$out"
 }
 
 echo "redis-server pid $redis_pid on 127.0.0.1:$redis_port" >&2
@@ -116,7 +127,7 @@ if [[ $wants_6 == 1 ]]; then
   cat "$tmp/cronq-mem.json" >>"$tmp/cronq.json"
 fi
 
-REDIS_PORT="$redis_port" REDIS_PID="$redis_pid" node bullmq.mjs "${args[@]}" >"$tmp/bullmq.json"
+client env REDIS_PORT="$redis_port" REDIS_PID="$redis_pid" node bullmq.mjs "${args[@]}" >"$tmp/bullmq.json"
 
 # Diagnostic: the same cronq without fsync (--unsafe-no-fsync), to show what
 # the durable commit costs in each scenario. NO_FSYNC_RUN=0 skips it.
