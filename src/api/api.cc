@@ -50,6 +50,13 @@ Api::Api(Engine& engine, const TokenSet& tokens, Clock& clock, ApiOptions option
       {"POST", {"v1", "queues", ":q", "jobs", ":id", "fail"}, S::kWorker, &Api::Fail},
       {"POST", {"v1", "queues", ":q", "jobs", ":id", "extend"}, S::kWorker, &Api::Extend},
       {"POST", {"v1", "queues", ":q", "ack"}, S::kWorker, &Api::Ack},
+      {"GET", {"v1", "schedules"}, S::kRead, &Api::ListSchedules},
+      {"GET", {"v1", "schedules", ":s"}, S::kRead, &Api::GetSchedule},
+      {"PUT", {"v1", "schedules", ":s"}, S::kProducer, &Api::PutSchedule},
+      {"DELETE", {"v1", "schedules", ":s"}, S::kProducer, &Api::DeleteSchedule},
+      {"POST", {"v1", "schedules", ":s", "trigger"}, S::kProducer, &Api::TriggerSchedule},
+      {"POST", {"v1", "schedules", ":s", "pause"}, S::kAdmin, &Api::PauseSchedule},
+      {"POST", {"v1", "schedules", ":s", "resume"}, S::kAdmin, &Api::ResumeSchedule},
   };
 }
 
@@ -65,7 +72,7 @@ void Api::Handle(net::HttpRequest&& req, net::Responder respond) {
     bool match = true;
     std::string q, id;
     for (size_t i = 0; i < segs.size() && match; ++i) {
-      if (r.pattern[i] == ":q") q = segs[i];
+      if (r.pattern[i] == ":q" || r.pattern[i] == ":s") q = segs[i];
       else if (r.pattern[i] == ":id") id = segs[i];
       else match = r.pattern[i] == segs[i];
     }
@@ -82,11 +89,12 @@ void Api::Handle(net::HttpRequest&& req, net::Responder respond) {
       }
       ctx->token = *tok;
     }
-    if (!q.empty()) {
+    if (!q.empty()) {  // schedule names follow the queue-name rules
       Status st = ValidateQueueName(q);
+      if (!st.ok() && r.pattern[1] == "schedules") st = Status::InvalidArgument("schedule" + st.message().substr(5));
       if (!st.ok()) return ctx->Error(st);
     }
-    if (r.pattern.size() >= 5 && id.empty()) return ctx->Error(Status::InvalidArgument("job id is empty"));
+    if (r.pattern.size() >= 5 && r.pattern[1] == "queues" && id.empty()) return ctx->Error(Status::InvalidArgument("job id is empty"));
     ctx->queue = std::move(q);
     ctx->id = std::move(id);
     ctx->self = ctx;

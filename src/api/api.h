@@ -31,7 +31,7 @@ class Api {
   using Fn = void (Api::*)(Ctx&);
   struct Route {
     std::string method;
-    std::vector<std::string> pattern;  // segments; ":q" and ":id" capture
+    std::vector<std::string> pattern;  // segments; ":q" (queue), ":id" (job) and ":s" (schedule) capture
     Scope scope;
     Fn fn;
     bool open = false;  // no token needed (health checks)
@@ -56,6 +56,13 @@ class Api {
   void Fail(Ctx& c);
   void Extend(Ctx& c);
   void Ack(Ctx& c);
+  void ListSchedules(Ctx& c);
+  void GetSchedule(Ctx& c);
+  void PutSchedule(Ctx& c);
+  void DeleteSchedule(Ctx& c);
+  void TriggerSchedule(Ctx& c);
+  void PauseSchedule(Ctx& c);
+  void ResumeSchedule(Ctx& c);
 
   Engine& engine_;
   const TokenSet& tokens_;

@@ -11,6 +11,12 @@ namespace {
 
 json Ok() { return {{"ok", true}}; }
 
+// The same error with the failing entry named first ("jobs[3]: ...").
+Status Prefixed(const Status& st, const std::string& where) {
+  return st.code() == Code::kTooLarge ? Status::TooLarge(where + st.message())
+                                      : Status::InvalidArgument(where + st.message());
+}
+
 json StatusEntry(const std::string& id, const Status& st) {
   json e = {{"id", id}, {"ok", st.ok()}};
   if (!st.ok()) e["error"] = {{"code", CodeName(st.code())}, {"message", st.message()}};
@@ -58,19 +64,21 @@ void Api::GetQueue(Ctx& c) {
 void Api::PutQueue(Ctx& c) {
   Result<json> body = c.Body();
   if (!body.ok()) return c.Error(body.status());
-  bool paused = false;
-  if (body->is_object()) {
-    for (auto it = body->begin(); it != body->end(); ++it) {
-      if (it.key() != "paused") return c.Error(Status::InvalidArgument("unknown field '" + it.key() + "' in queue"));
-      if (!it->is_boolean()) return c.Error(Status::InvalidArgument("paused must be a boolean"));
-      paused = it->get<bool>();
-    }
-  } else {
-    return c.Error(Status::InvalidArgument("queue body must be an object"));
+  std::optional<bool> paused;
+  if (!body->is_object()) return c.Error(Status::InvalidArgument("queue body must be an object"));
+  for (auto it = body->begin(); it != body->end(); ++it) {
+    if (it.key() != "paused") return c.Error(Status::InvalidArgument("unknown field '" + it.key() + "' in queue"));
+    if (!it->is_boolean()) return c.Error(Status::InvalidArgument("paused must be a boolean"));
+    paused = it->get<bool>();
   }
   const std::string q = c.queue;
   const TimeMs now = c.now;
-  engine_.SetPaused(q, paused, c.Then<Empty>([this, q, now](Ctx& c, Empty) {
+  // Without `paused` the queue is created (if new) and left as it is.
+  auto answer = [this, q, now](Ctx& c, Empty) {
+    engine_.GetQueue(q, c.Then<QueueInfo>([now](Ctx& c, QueueInfo qi) { c.Json(200, QueueJson(qi, now)); }));
+  };
+  if (!paused) return engine_.EnsureQueue(q, c.Then<Empty>(answer));
+  engine_.SetPaused(q, *paused, c.Then<Empty>([this, q, now](Ctx& c, Empty) {
     engine_.GetQueue(q, c.Then<QueueInfo>([now](Ctx& c, QueueInfo qi) { c.Json(200, QueueJson(qi, now)); }));
   }));
 }
@@ -90,6 +98,7 @@ void Api::AddJobs(Ctx& c) {
   if (!body.ok()) return c.Error(body.status());
   std::vector<NewJob> jobs;
   const bool batch = body->is_object() && body->contains("jobs");
+  if (batch && body->size() != 1) return c.Error(Status::InvalidArgument("a batch body has only the field 'jobs'"));
   if (batch) {
     const json& arr = (*body)["jobs"];
     if (!arr.is_array() || arr.empty()) return c.Error(Status::InvalidArgument("jobs must be a non-empty array"));
@@ -98,10 +107,7 @@ void Api::AddJobs(Ctx& c) {
     jobs.reserve(arr.size());
     for (size_t i = 0; i < arr.size(); ++i) {
       Result<NewJob> j = ParseNewJob(arr[i]);
-      if (!j.ok()) return c.Error(Status(j.status().code() == Code::kTooLarge
-                                             ? Status::TooLarge("jobs[" + std::to_string(i) + "]: " + j.status().message())
-                                             : Status::InvalidArgument("jobs[" + std::to_string(i) + "]: " +
-                                                                       j.status().message())));
+      if (!j.ok()) return c.Error(Prefixed(j.status(), "jobs[" + std::to_string(i) + "]: "));
       jobs.push_back(std::move(j).value());
     }
   } else {
@@ -180,7 +186,7 @@ void Api::Complete(Ctx& c) {
   Result<CompleteSpec> s = ParseComplete(*body, c.queue, c.id);
   if (!s.ok()) return c.Error(s.status());
   engine_.Complete(std::move(s).value(), c.Then<AttemptEnd>([](Ctx& c, AttemptEnd e) {
-    c.Json(200, {{"ok", true}, {"state", StateName(e.state_after)}, {"attempt", e.attempt}});
+    c.Json(200, {{"ok", true}, {"state", StateName(e.state_after)}, {"attemptsMade", e.attempt}});
   }));
 }
 
@@ -227,7 +233,7 @@ void Api::Ack(Ctx& c) {
     if (!e.is_object() || !e.contains("id") || !e["id"].is_string())
       return c.Error(Status::InvalidArgument("complete[" + std::to_string(i) + "].id must be a string"));
     Result<CompleteSpec> s = ParseComplete(e, c.queue, e["id"].get<std::string>());
-    if (!s.ok()) return c.Error(Status::InvalidArgument("complete[" + std::to_string(i) + "]: " + s.status().message()));
+    if (!s.ok()) return c.Error(Prefixed(s.status(), "complete[" + std::to_string(i) + "]: "));
     ids->first.push_back(s->id);
     done.push_back(std::move(s).value());
   }
@@ -236,7 +242,7 @@ void Api::Ack(Ctx& c) {
     if (!e.is_object() || !e.contains("id") || !e["id"].is_string())
       return c.Error(Status::InvalidArgument("fail[" + std::to_string(i) + "].id must be a string"));
     Result<FailSpec> s = ParseFail(e, c.queue, e["id"].get<std::string>());
-    if (!s.ok()) return c.Error(Status::InvalidArgument("fail[" + std::to_string(i) + "]: " + s.status().message()));
+    if (!s.ok()) return c.Error(Prefixed(s.status(), "fail[" + std::to_string(i) + "]: "));
     ids->second.push_back(s->id);
     failed.push_back(std::move(s).value());
   }

@@ -10,13 +10,29 @@ namespace {
 
 struct TooDeep {};
 
+// An integer, also when written as 5.0; fractions and out-of-range values are errors.
+Result<int64_t> AsInt(const json& v, const std::string& what) {
+  constexpr double kMaxExact = 9007199254740992.0;  // 2^53
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return Status::InvalidArgument(what + " is too large");
+    return static_cast<int64_t>(v.get<uint64_t>());
+  }
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_number_float()) {
+    double d = v.get<double>();
+    if (d >= -kMaxExact && d <= kMaxExact && d == static_cast<double>(static_cast<int64_t>(d)))
+      return static_cast<int64_t>(d);
+  }
+  return Status::InvalidArgument(what + " must be an integer");
+}
+
 // Reads an optional integer field; a present field of another type is an error.
 Status GetInt(const json& obj, const char* key, int64_t& out, const char* prefix = "") {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return Status::Ok();
-  if (!it->is_number_integer() && !(it->is_number_float() && it->get<double>() == static_cast<int64_t>(it->get<double>())))
-    return Status::InvalidArgument(std::string(prefix) + key + " must be an integer");
-  out = it->is_number_integer() ? it->get<int64_t>() : static_cast<int64_t>(it->get<double>());
+  Result<int64_t> v = AsInt(*it, std::string(prefix) + key);
+  if (!v.ok()) return v.status();
+  out = *v;
   return Status::Ok();
 }
 
@@ -43,7 +59,7 @@ Result<Backoff> ParseBackoff(const json& j) {
   Backoff b;
   if (j.is_number()) {  // BullMQ shorthand: a fixed delay in ms
     b.type = Backoff::Type::kFixed;
-    b.delay = j.get<int64_t>();
+    CRONQ_ASSIGN_OR_RETURN(b.delay, AsInt(j, "opts.backoff"));
     return b;
   }
   if (!j.is_object()) return Status::InvalidArgument("opts.backoff must be a number or {type, delay, jitter}");
@@ -69,8 +85,8 @@ Result<Retention> ParseRetention(const json& j, const char* field) {
     r.remove_now = j.get<bool>();
     return r;
   }
-  if (j.is_number_integer()) {
-    r.count = j.get<int64_t>();
+  if (j.is_number()) {
+    CRONQ_ASSIGN_OR_RETURN(r.count, AsInt(j, std::string("opts.") + field));
     if (r.count < 0) return Status::InvalidArgument(std::string("opts.") + field + " must be >= 0");
     return r;
   }
@@ -79,6 +95,9 @@ Result<Retention> ParseRetention(const json& j, const char* field) {
   int64_t age_s = -1;
   CRONQ_RETURN_IF_ERROR(GetInt(j, "age", age_s, field));
   CRONQ_RETURN_IF_ERROR(GetInt(j, "count", r.count, field));
+  if (age_s < -1 || age_s > limits::kRetentionAgeMax / 1000)
+    return Status::InvalidArgument(std::string("opts.") + field + ".age must be between 0 and 10 years (in seconds)");
+  if (r.count < -1) return Status::InvalidArgument(std::string("opts.") + field + ".count must be >= 0");
   if (age_s >= 0) r.age = age_s * 1000;
   return r;
 }
@@ -190,7 +209,7 @@ Result<std::string> JsonText(const json& j, const char* key, size_t max) {
 Result<CompleteSpec> ParseComplete(const json& j, std::string queue, std::string id) {
   CompleteSpec s{std::move(queue), std::move(id), {}, {}};
   CRONQ_RETURN_IF_ERROR(RequireToken(j, s.token));
-  CRONQ_RETURN_IF_ERROR(CheckKeys(j, {"token", "result", "id"}, "complete"));
+  CRONQ_RETURN_IF_ERROR(CheckKeys(j, {"token", "result", "id"}, "complete"));  // id: in batch acks
   CRONQ_ASSIGN_OR_RETURN(s.result, JsonText(j, "result", limits::kResult));
   return s;
 }
@@ -295,7 +314,8 @@ json JobJson(const Job& job, bool detail) {
             {"lockUntil", job.state == JobState::kActive ? json(job.lease_expires) : json(nullptr)},
             {"progress", RawOrNull(job.progress)},
             {"returnvalue", RawOrNull(job.result)},
-            {"failedReason", job.failed_reason.empty() ? json(nullptr) : json(job.failed_reason)}};
+            {"failedReason", job.failed_reason.empty() ? json(nullptr) : json(job.failed_reason)},
+            {"fireId", job.fire_id.empty() ? json(nullptr) : json(job.fire_id)}};
   if (!detail) return j;
   j["stacktrace"] = job.stacktrace.empty() ? json(nullptr) : json(job.stacktrace);
   j["worker"] = job.worker.empty() ? json(nullptr) : json(job.worker);
@@ -306,8 +326,10 @@ json JobJson(const Job& job, bool detail) {
                {"endedAt", a.ended_at ? json(a.ended_at) : json(nullptr)},
                {"outcome", OutcomeName(a.outcome)},
                {"worker", a.worker.empty() ? json(nullptr) : json(a.worker)}};
-    if (!a.error_message.empty() || !a.error_stack.empty())
-      aj["error"] = {{"message", a.error_message}, {"stack", a.error_stack}};
+    if (!a.error_message.empty() || !a.error_stack.empty()) {
+      aj["error"] = {{"message", a.error_message}};
+      if (!a.error_stack.empty()) aj["error"]["stack"] = a.error_stack;
+    }
     attempts.push_back(std::move(aj));
   }
   j["attempts"] = std::move(attempts);
@@ -346,6 +368,7 @@ std::string LeasesJson(const std::vector<Lease>& leases) {
     out += ",\"lockUntil\":" + std::to_string(l.lease_expires);
     out += ",\"timestamp\":" + std::to_string(l.created_at);
     if (l.timeout > 0) out += ",\"timeout\":" + std::to_string(l.timeout);
+    if (!l.fire_id.empty()) out += ",\"fireId\":" + json(l.fire_id).dump();
     out += '}';
   }
   out += "]}";

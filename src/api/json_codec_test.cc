@@ -62,6 +62,12 @@ TEST(JsonCodec, BadInputsNameTheProblem) {
       {R"({"name":"x","opts":{"attempts":0}})", "attempts must be between"},
       {R"({"name":"x","opts":{"priority":-1}})", "priority out of range"},
       {R"([1,2])", "must be an object"},
+      {R"({"name":"x","opts":{"timeout":9223372036854775807}})", "timeout must be between"},
+      {R"({"name":"x","opts":{"backoff":1.7}})", "must be an integer"},
+      {R"({"name":"x","opts":{"delay":1e300}})", "must be an integer"},
+      {R"({"name":"x","opts":{"delay":18446744073709551615}})", "too large"},
+      {R"({"name":"x","opts":{"removeOnFail":{"age":-5}}})", "age must be between"},
+      {R"({"name":"x","opts":{"removeOnFail":{"age":9223372036854775807}}})", "age must be between"},
   };
   for (const Case& c : cases) {
     auto r = Parse(c.body);

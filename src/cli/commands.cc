@@ -5,39 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "cli/table.h"
 #include "core/validate.h"
 
 namespace cronq::cli {
 namespace {
 
 using nlohmann::json;
-
-int Fail(const Status& st) {
-  std::fprintf(stderr, "cronq: %s\n", st.message().c_str());
-  return st.code() == Code::kUnavailable ? 3 : 1;
-}
-
-// Prints rows as aligned columns; the first row is the header.
-void PrintTable(const std::vector<std::vector<std::string>>& rows) {
-  if (rows.empty()) return;
-  std::vector<size_t> w(rows[0].size(), 0);
-  for (const auto& r : rows)
-    for (size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], r[i].size());
-  for (const auto& r : rows) {
-    std::string line;
-    for (size_t i = 0; i < r.size(); ++i) {
-      line += r[i];
-      if (i + 1 < r.size()) line += std::string(w[i] - r[i].size() + 2, ' ');
-    }
-    std::puts(line.c_str());
-  }
-}
-
-std::string Str(const json& j) {
-  if (j.is_null()) return "-";
-  if (j.is_string()) return j.get<std::string>();
-  return j.dump();
-}
 
 std::string Ago(const json& ms, int64_t now_ms) {
   if (!ms.is_number()) return "-";
@@ -51,21 +25,6 @@ std::string Ago(const json& ms, int64_t now_ms) {
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// Runs fn(client); prints the JSON answer with --json, else fn's table.
-template <typename Fn>
-int WithClient(const ClientOptions& o, Fn fn) {
-  Result<Client> c = Client::Connect(o);
-  if (!c.ok()) return Fail(c.status());
-  return fn(*c);
-}
-
-int PrintOr(const ClientOptions& o, const Result<json>& r, const std::function<void(const json&)>& table) {
-  if (!r.ok()) return Fail(r.status());
-  if (o.json) std::puts(r->dump(2).c_str());
-  else table(*r);
-  return 0;
 }
 
 struct EnqueueArgs {
@@ -254,6 +213,7 @@ void AddActions(CLI::App& app, std::shared_ptr<ClientOptions> o, int& rc) {
 }  // namespace
 
 void AddClientCommands(CLI::App& app, std::shared_ptr<ClientOptions> opts, int& exit_code) {
+  AddScheduleCommands(app, opts, exit_code);
   AddEnqueue(app, opts, exit_code);
   AddQueues(app, opts, exit_code);
   AddJobs(app, opts, exit_code);

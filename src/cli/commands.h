@@ -11,5 +11,7 @@ namespace cronq::cli {
 // Registers enqueue, queues, jobs, job, retry, remove, promote, pause, resume.
 // `exit_code` receives the chosen command's result.
 void AddClientCommands(CLI::App& app, std::shared_ptr<ClientOptions> opts, int& exit_code);
+// Registers schedules and schedule set|show|rm|trigger|pause|resume.
+void AddScheduleCommands(CLI::App& app, std::shared_ptr<ClientOptions> opts, int& exit_code);
 
 }  // namespace cronq::cli

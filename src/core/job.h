@@ -107,6 +107,7 @@ struct Job {
   std::string stacktrace;
   std::vector<Attempt> attempts;
   std::vector<LogLine> logs;
+  std::string fire_id;  // set for jobs fired by a schedule
 };
 
 // A job handed to a worker, with the lease's fencing token.
@@ -121,6 +122,7 @@ struct Lease {
   TimeMs created_at = 0;
   Millis timeout = 0;
   int max_attempts = 1;
+  std::string fire_id;  // "schedule@2026-03-08T07:00:00Z" for scheduled jobs; else empty
 };
 
 }  // namespace cronq

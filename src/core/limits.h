@@ -26,6 +26,8 @@ inline constexpr Millis kLockDefault = 30'000;
 inline constexpr int kAttemptsMax = 1000;
 inline constexpr int kPriorityMax = 2'097'152;  // BullMQ's limit
 inline constexpr Millis kDelayMax = 10LL * 365 * 24 * 3600 * 1000;
+inline constexpr Millis kTimeoutMax = 30LL * 24 * 3600 * 1000;    // per attempt
+inline constexpr Millis kRetentionAgeMax = kDelayMax;
 inline constexpr size_t kBody = 16 * 1024 * 1024;  // whole HTTP request body
 inline constexpr int kJsonDepth = 64;
 

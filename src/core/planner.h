@@ -4,7 +4,7 @@
 // happens "later" is a deadline in one of four places: a delayed job's run_at
 // (delays and backoffs), an active job's lease expiry (stalls and timeouts), a
 // finished job's retention expiry, and a parked long-poll fetch's wait limit. The
-// store can tell the earliest of the first three cheaply (each has a partial
+// store can tell the earliest of these cheaply (and of the next due schedule slot) (each has a partial
 // index); the engine knows the fourth. The engine sleeps until the earliest of
 // them, or until new work arrives, whichever is first: there is no polling loop.
 // An idle engine with no deadlines sleeps until work arrives (kIdleWake bounds that
@@ -24,6 +24,7 @@ struct Deadlines {
   std::optional<TimeMs> next_lease;      // earliest lease expiry of an active job
   std::optional<TimeMs> next_retention;  // earliest expiry of a finished job
   std::optional<TimeMs> next_waiter;     // earliest long-poll wait limit
+  std::optional<TimeMs> next_schedule;   // earliest due slot of an active schedule
 };
 
 // The instant at which the engine must run its due work next (never before `now`).

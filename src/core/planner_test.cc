@@ -24,6 +24,14 @@ TEST(Planner, PastDeadlinesWakeNow) {
   EXPECT_FALSE(StoreWorkDue(d, 9));
 }
 
+TEST(Planner, ScheduleSlotsAreStoreWork) {
+  Deadlines d;
+  d.next_schedule = 2000;
+  EXPECT_EQ(NextWake(d, 1000), 2000);
+  EXPECT_FALSE(StoreWorkDue(d, 1999));
+  EXPECT_TRUE(StoreWorkDue(d, 2000));
+}
+
 TEST(Planner, WaiterDeadlinesAreNotStoreWork) {
   Deadlines d;
   d.next_waiter = 10;

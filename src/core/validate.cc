@@ -22,7 +22,8 @@ bool AllDigits(std::string_view s) {
 
 Status ValidateRetention(const Retention& r, const char* field) {
   if (r.count < -1) return Status::InvalidArgument(std::string(field) + ".count must be >= 0");
-  if (r.age < -1) return Status::InvalidArgument(std::string(field) + ".age must be >= 0");
+  if (r.age < -1 || r.age > limits::kRetentionAgeMax)
+    return Status::InvalidArgument(std::string(field) + ".age must be between 0 and 10 years");
   return Status::Ok();
 }
 
@@ -72,7 +73,10 @@ Status ValidateNewJob(const NewJob& job) {
     return Status::InvalidArgument("delay must be between 0 and 10 years");
   if (o.priority < 0 || o.priority > limits::kPriorityMax)
     return Status::InvalidArgument("priority must be between 0 and " + std::to_string(limits::kPriorityMax));
-  if (o.timeout < 0) return Status::InvalidArgument("timeout must be >= 0");
+  if (o.timeout < 0 || o.timeout > limits::kTimeoutMax)
+    return Status::InvalidArgument("timeout must be between 0 and 30 days (in ms)");
+  if (o.backoff.delay > limits::kDelayMax || o.backoff.max_delay > limits::kDelayMax)
+    return Status::InvalidArgument("backoff delays must be at most 10 years");
   if (o.max_stalls < 0) return Status::InvalidArgument("maxStalls must be >= 0");
   CRONQ_RETURN_IF_ERROR(ValidateRetention(o.remove_on_complete, "removeOnComplete"));
   CRONQ_RETURN_IF_ERROR(ValidateRetention(o.remove_on_fail, "removeOnFail"));

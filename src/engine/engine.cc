@@ -51,8 +51,23 @@ void Engine::Poke() {
 }
 
 void Engine::Deliver(std::function<void()> fn) {
+  if (std::this_thread::get_id() == thread_.get_id()) {
+    outbox_.push_back(std::move(fn));
+    return;
+  }
   if (opt_.post) opt_.post(std::move(fn));
   else fn();
+}
+
+void Engine::FlushOutbox() {
+  if (outbox_.empty()) return;
+  auto batch = std::make_shared<std::vector<std::function<void()>>>(std::move(outbox_));
+  outbox_.clear();
+  auto run_all = [batch] {
+    for (auto& fn : *batch) fn();
+  };
+  if (opt_.post) opt_.post(std::move(run_all));
+  else run_all();
 }
 
 double Engine::Unit() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
@@ -62,6 +77,7 @@ void Engine::Push(Op op) {
     std::lock_guard lk(mu_);
     if (running_ && !stopping_) {
       queue_.push_back(std::move(op));
+      queued_.store(queue_.size(), std::memory_order_release);
       if (queue_.size() > 1) return;  // the engine was already told
     } else {
       op.abort(Status::Unavailable("cronq is shutting down"));
@@ -76,6 +92,9 @@ void Engine::Push(Op op) {
 void Engine::Loop() {
   std::vector<Op> ops;
   for (;;) {
+    const auto spin_until = std::chrono::steady_clock::now() + opt_.spin;
+    while (queued_.load(std::memory_order_acquire) == 0 && std::chrono::steady_clock::now() < spin_until) {
+    }
     {
       std::unique_lock lk(mu_);
       for (;;) {
@@ -85,7 +104,8 @@ void Engine::Loop() {
         for (const auto& [q, ws] : waiters_)
           for (const Waiter& w : ws)
             if (!d.next_waiter || w.deadline < *d.next_waiter) d.next_waiter = w.deadline;
-        const TimeMs wake = deadlines_known_ ? NextWake(d, now) : now;
+        // Unknown deadlines (the store failed to answer): look again shortly.
+        const TimeMs wake = deadlines_known_ ? NextWake(d, now) : now + 100;
         if (wake <= now) break;
         cv_.wait_for(lk, std::chrono::milliseconds(wake - now));
       }
@@ -97,12 +117,14 @@ void Engine::Loop() {
         std::move(queue_.begin(), mid, std::back_inserter(ops));
         queue_.erase(queue_.begin(), mid);
       }
+      queued_.store(queue_.size(), std::memory_order_release);
       if (stopping_ && ops.empty()) break;
     }
     RunBatch(ops);
     ops.clear();
   }
   ExpireWaiters(clock_.Now(), /*all=*/true);
+  FlushOutbox();
 }
 
 void Engine::RunBatch(std::vector<Op>& ops) {
@@ -118,7 +140,12 @@ void Engine::RunBatch(std::vector<Op>& ops) {
       if (due.ok()) {
         b.woken.insert(due->woken_queues.begin(), due->woken_queues.end());
         for (AttemptEnd& e : due->ended) b.ended.push_back(std::move(e));
+      } else {
+        spdlog::error("due pass failed: {}", due.status().ToString());
       }
+    }
+    if (!deadlines_known_ || (deadlines_.next_schedule && *deadlines_.next_schedule <= now)) {
+      FireSchedules(store_, now, b);
     }
     for (Op& op : ops) {
       if (Reply r = op.run(store_, now, b)) b.replies.push_back(std::move(r));
@@ -130,6 +157,14 @@ void Engine::RunBatch(std::vector<Op>& ops) {
   if (st.ok() && opt_.log_jobs) {
     for (const Lease& l : b.started) LogStart(l);
     for (const AttemptEnd& e : b.ended) LogEnd(e);
+  }
+  if (st.ok()) {
+    for (const SlotRecord& r : b.slots) {
+      spdlog::info("event=schedule.slot schedule={} due={} status={} lateness_ms={} job={}{}{}", r.schedule,
+                   FireId(r.schedule, r.due_at).substr(r.schedule.size() + 1), SlotStatusName(r.status),
+                   r.handled_at - r.due_at, r.job_id.empty() ? "-" : r.job_id, r.note.empty() ? "" : " note=",
+                   r.note.empty() ? "" : spdlog::fmt_lib::format("{:?}", r.note));
+    }
   }
   if (!st.ok()) {
     spdlog::error("storage batch failed; its {} operations were answered with an error: {}", ops.size(),
@@ -144,11 +179,19 @@ void Engine::RunBatch(std::vector<Op>& ops) {
     size_t parked = 0;
     for (const auto& [q, ws] : waiters_) parked += ws.size();
     stats_.parked_fetches = parked;
+    if (st.ok()) {
+      for (const SlotRecord& r : b.slots) {
+        if (r.status == SlotStatus::kFired) stats_.slots_fired++;
+        else if (r.status == SlotStatus::kMissed) stats_.slots_missed++;
+        else stats_.slots_skipped++;
+      }
+    }
   }
   Result<Deadlines> d = store_.NextDeadlines();
   deadlines_known_ = d.ok();
   if (d.ok()) deadlines_ = *d;
   ExpireWaiters(now, /*all=*/false);
+  FlushOutbox();
 }
 
 // Hands newly waiting jobs to parked fetches, oldest fetch first, inside the

@@ -17,7 +17,9 @@
 // an idle worker one batch after it was enqueued.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -27,9 +29,11 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/cron/cron_schedule.h"
 #include "core/planner.h"
 #include "storage/store.h"
 
@@ -51,11 +55,22 @@ struct EngineOptions {
   std::function<void(std::function<void()>)> post;
   size_t max_ops_per_batch = 2048;
   bool log_jobs = true;  // one log line per job start and finish
+  // After a batch, poll this long for new work before sleeping. Under load the
+  // next request usually arrives within it, and a sleeping thread (worse: an
+  // idle virtual CPU) takes far longer to wake. 0 disables.
+  std::chrono::microseconds spin{50};
 };
 
 struct EngineStats {
   uint64_t batches = 0, ops = 0, commit_failures = 0;
   size_t parked_fetches = 0;
+  uint64_t slots_fired = 0, slots_missed = 0, slots_skipped = 0;
+};
+
+// A schedule with its recent slot history, newest first.
+struct ScheduleView {
+  ScheduleState state;
+  std::vector<SlotRecord> slots;
 };
 
 class Engine {
@@ -82,6 +97,18 @@ class Engine {
   void Promote(std::string queue, std::string id, Callback<Empty> cb);
   void Remove(std::string queue, std::string id, Callback<Empty> cb);
   void SetPaused(std::string queue, bool paused, Callback<Empty> cb);
+  void EnsureQueue(std::string queue, Callback<Empty> cb);
+
+  // Schedules. Put creates or replaces; an unchanged timing (expression, zone,
+  // start, end) keeps the next due slot, so redeploys that upsert the same
+  // schedule neither skip nor repeat a slot.
+  void PutSchedule(ScheduleDef def, Callback<ScheduleView> cb);
+  void GetSchedule(std::string name, int history, Callback<ScheduleView> cb);
+  void ListSchedules(Callback<std::vector<ScheduleState>> cb);
+  void DeleteSchedule(std::string name, Callback<Empty> cb);
+  void SetSchedulePaused(std::string name, bool paused, Callback<Empty> cb);
+  // Fires the schedule now, as an extra slot at this instant (overlap ignored).
+  void TriggerSchedule(std::string name, Callback<SlotClaim> cb);
 
   void GetJob(std::string queue, std::string id, Callback<Job> cb);
   void ListJobs(std::string queue, JobQuery q, Callback<JobPage> cb);
@@ -99,6 +126,7 @@ class Engine {
     std::set<std::string> woken;  // queues that got waiting jobs in this batch
     std::vector<Lease> started;   // logged once committed
     std::vector<AttemptEnd> ended;
+    std::vector<SlotRecord> slots;  // schedule slots handled, logged once committed
     std::vector<std::function<void(const Status&)>> replies;  // run once the commit's fate is known
   };
   // An operation runs on the engine thread inside a batch and returns the answer
@@ -120,8 +148,15 @@ class Engine {
   void Loop();
   void RunBatch(std::vector<Op>& ops);
   void ServeWaiters(Store& s, TimeMs now, Batch& b);
+  void FireSchedules(Store& s, TimeMs now, Batch& b);
+  void FireSchedule(Store& s, const ScheduleState& st, TimeMs now, Batch& b);
+  // The parsed cron of (expr, zone), cached; nullptr when it does not parse.
+  const CronSchedule* Cron(const std::string& expr, const std::string& tz);
   void ExpireWaiters(TimeMs now, bool all);
+  // Hands an answer to `post`. On the engine thread answers are collected and
+  // posted together once per batch (one thread wake-up, not one per answer).
   void Deliver(std::function<void()> fn);
+  void FlushOutbox();
   void LogStart(const Lease& l);
   void LogEnd(const AttemptEnd& e);
   double Unit();
@@ -133,6 +168,7 @@ class Engine {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Op> queue_;  // guarded by mu_
+  std::atomic<size_t> queued_{0};  // queue_.size(), readable without mu_ (for the spin below)
   bool running_ = false, stopping_ = false, poked_ = false;
   EngineStats stats_;       // guarded by mu_
   bool healthy_ = true;     // guarded by mu_
@@ -143,6 +179,8 @@ class Engine {
   Deadlines deadlines_;
   bool deadlines_known_ = false;
   std::mt19937_64 rng_{std::random_device{}()};
+  std::unordered_map<std::string, std::optional<CronSchedule>> crons_;
+  std::vector<std::function<void()>> outbox_;
 };
 
 }  // namespace cronq

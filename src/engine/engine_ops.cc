@@ -4,26 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/engine.h"
+#include "engine/submit.h"
 
 namespace cronq {
-
-template <typename T>
-void Engine::Submit(Callback<T> cb, std::function<Result<T>(Store&, TimeMs, Batch&)> fn) {
-  auto shared_cb = std::make_shared<Callback<T>>(std::move(cb));
-  Op op;
-  op.run = [this, shared_cb, fn = std::move(fn)](Store& s, TimeMs now, Batch& b) -> Reply {
-    auto r = std::make_shared<Result<T>>(fn(s, now, b));
-    return [this, shared_cb, r](const Status& commit) {
-      Deliver([shared_cb, r, commit] {
-        if (!commit.ok()) (*shared_cb)(commit);
-        else (*shared_cb)(std::move(*r));
-      });
-    };
-  };
-  op.abort = [this, shared_cb](const Status& st) { Deliver([shared_cb, st] { (*shared_cb)(st); }); };
-  Push(std::move(op));
-}
-
 
 void Engine::Enqueue(std::string queue, std::vector<NewJob> jobs, Callback<std::vector<EnqueueResult>> cb) {
   Submit<std::vector<EnqueueResult>>(
@@ -133,6 +116,13 @@ void Engine::SetPaused(std::string queue, bool paused, Callback<Empty> cb) {
   Submit<Empty>(std::move(cb), [q = std::move(queue), paused](Store& s, TimeMs now, Batch& b) -> Result<Empty> {
     CRONQ_RETURN_IF_ERROR(s.SetPaused(q, paused, now));
     if (!paused) b.woken.insert(q);
+    return Empty{};
+  });
+}
+
+void Engine::EnsureQueue(std::string queue, Callback<Empty> cb) {
+  Submit<Empty>(std::move(cb), [q = std::move(queue)](Store& s, TimeMs now, Batch&) -> Result<Empty> {
+    CRONQ_RETURN_IF_ERROR(s.CreateQueue(q, now));
     return Empty{};
   });
 }

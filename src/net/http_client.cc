@@ -2,6 +2,9 @@
 // the sync ones have no timeouts, while tcp_stream::expires_after bounds async ones.
 #include "net/http_client.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <chrono>
 
 #include "net/asio.h"
@@ -11,12 +14,26 @@ namespace {
 
 constexpr uint64_t kResponseLimit = 64 * 1024 * 1024;
 
-// Errors that mean the server had closed a kept-alive connection before it could
-// have read our request; retrying on a fresh connection is then safe.
+// Errors that a kept-alive connection closed by the server shows. The server may
+// also have closed it after reading the request, so only idempotent requests are
+// sent again after one of these.
 bool IsStaleConnection(const error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
          ec == bhttp::error::partial_message;
+}
+
+bool IsIdempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" ||
+         method == "OPTIONS";
+}
+
+// True when a kept-alive socket has seen the server's FIN (or an error, or stray
+// bytes): a non-blocking peek finds something instead of "would block".
+bool ClosedByPeer(tcp::socket& socket) {
+  char c;
+  ssize_t n = ::recv(socket.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
 }
 
 void AsciiLower(std::string& s) {
@@ -130,6 +147,7 @@ Result<ClientResponse> HttpClient::Impl::Request(std::string_view method, std::s
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") req.prepare_payload();
 
   for (int attempt = 0;; ++attempt) {
+    if (connected_ && ClosedByPeer(stream_.socket())) Close();  // idle-closed: reconnect first
     bool reused = connected_;
     if (!connected_) {
       if (error_code ec = Connect()) {
@@ -145,7 +163,7 @@ Result<ClientResponse> HttpClient::Impl::Request(std::string_view method, std::s
       return out;
     }
     Close();
-    if (!(reused && attempt == 0 && IsStaleConnection(ec))) {
+    if (!(reused && attempt == 0 && IsStaleConnection(ec) && IsIdempotent(method))) {
       return Status::Unavailable(std::string(method) + " " + std::string(target) + ": " + ec.message());
     }
   }

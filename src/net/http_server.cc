@@ -1,6 +1,7 @@
 // The listener and the server's lifecycle; connections live in session.cc.
 #include "net/http_server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <future>

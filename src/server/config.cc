@@ -32,7 +32,10 @@ Status LoadConfigFile(const std::string& path, Config& cfg) {
   cfg.admin_token = t["admin_token"].value_or(cfg.admin_token);
   cfg.log_level = t["log_level"].value_or(cfg.log_level);
   cfg.log_jobs = t["log_jobs"].value_or(cfg.log_jobs);
-  cfg.body_limit = t["body_limit"].value_or(static_cast<int64_t>(cfg.body_limit));
+  const int64_t body_limit = t["body_limit"].value_or(static_cast<int64_t>(cfg.body_limit));
+  if (body_limit < 1024 || body_limit > (int64_t{1} << 30))
+    return Status::InvalidArgument(path + ": body_limit must be between 1024 and 1073741824 bytes");
+  cfg.body_limit = static_cast<size_t>(body_limit);
   if (const toml::array* arr = t["tokens"].as_array()) {
     for (const toml::node& n : *arr) {
       const toml::table* tok = n.as_table();
@@ -51,6 +54,18 @@ Status LoadConfigFile(const std::string& path, Config& cfg) {
       cfg.tokens.push_back(std::move(token));
     }
   }
+  return Status::Ok();
+}
+
+Status ValidateConfig(const Config& cfg) {
+  static const char* const kLevels[] = {"trace", "debug", "info", "warn", "warning", "error", "critical", "off"};
+  bool level_ok = false;
+  for (const char* l : kLevels) level_ok = level_ok || cfg.log_level == l;
+  if (!level_ok)
+    return Status::InvalidArgument("log level '" + cfg.log_level + "': use trace, debug, info, warn, error or off");
+  if (!cfg.admin_token.empty() && cfg.admin_token.size() < 16)
+    return Status::InvalidArgument("the admin token must be at least 16 characters");
+  if (cfg.threads < 0 || cfg.threads > 256) return Status::InvalidArgument("threads must be between 0 and 256");
   return Status::Ok();
 }
 

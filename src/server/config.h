@@ -26,5 +26,7 @@ struct Config {
 Status LoadConfigFile(const std::string& path, Config& cfg);
 // Applies CRONQ_* environment variables.
 void ApplyEnvironment(Config& cfg);
+// Checks the merged configuration (log level, limits, token lengths).
+Status ValidateConfig(const Config& cfg);
 
 }  // namespace cronq::server

@@ -4,7 +4,9 @@
 #include <spdlog/async.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -45,12 +47,13 @@ Result<std::string> AdminToken(const Config& cfg, bool& generated) {
     if (!t.empty()) return t;
   }
   std::string t = RandomToken();
-  {
-    std::ofstream out(file, std::ios::trunc);
-    if (!out) return Status::Unavailable("cannot write " + file.string());
-    out << t << "\n";
-  }
-  ::chmod(file.c_str(), 0600);
+  // Created 0600 from the start: the token is never readable by others.
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Unavailable("cannot write " + file.string());
+  const std::string line = t + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Status::Unavailable("cannot write " + file.string());
   generated = true;
   return t;
 }
@@ -76,6 +79,10 @@ int RunServer(Config cfg) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  if (Status st = ValidateConfig(cfg); !st.ok()) {
+    std::fprintf(stderr, "cronq: %s\n", st.message().c_str());
+    return 2;
+  }
   SetUpLogging(cfg);
   std::error_code ec;
   fs::create_directories(cfg.data_dir, ec);
@@ -115,7 +122,8 @@ int RunServer(Config cfg) {
   net::ServerOptions sopt;
   sopt.host = listen->first;
   sopt.port = listen->second;
-  sopt.threads = cfg.threads > 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+  // Default: leave one core to the engine thread, which does the storage work.
+  sopt.threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency() - 1));
   sopt.body_limit = cfg.body_limit;
   net::HttpServer http(sopt, [&api](net::HttpRequest&& req, net::Responder respond) {
     api.Handle(std::move(req), std::move(respond));

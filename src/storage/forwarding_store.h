@@ -27,6 +27,23 @@ class ForwardingStore : public Store {
   Status Promote(std::string_view q, std::string_view id, TimeMs now) override { return t_->Promote(q, id, now); }
   Status Remove(std::string_view q, std::string_view id) override { return t_->Remove(q, id); }
   Status SetPaused(std::string_view q, bool p, TimeMs now) override { return t_->SetPaused(q, p, now); }
+  Status CreateQueue(std::string_view q, TimeMs now) override { return t_->CreateQueue(q, now); }
+  Status PutSchedule(const ScheduleDef& d, std::optional<TimeMs> next, TimeMs now) override {
+    return t_->PutSchedule(d, next, now);
+  }
+  Result<ScheduleState> GetSchedule(std::string_view n) override { return t_->GetSchedule(n); }
+  Result<std::vector<ScheduleState>> ListSchedules() override { return t_->ListSchedules(); }
+  Status DeleteSchedule(std::string_view n) override { return t_->DeleteSchedule(n); }
+  Status SetSchedulePaused(std::string_view n, bool p, std::optional<TimeMs> next, TimeMs now) override {
+    return t_->SetSchedulePaused(n, p, next, now);
+  }
+  Result<std::vector<ScheduleState>> DueSchedules(TimeMs now, int limit) override { return t_->DueSchedules(now, limit); }
+  Result<SlotClaim> ClaimSlot(std::string_view n, TimeMs due, SlotStatus st, const NewJob* job, std::string_view q,
+                              std::string_view note, TimeMs now) override {
+    return t_->ClaimSlot(n, due, st, job, q, note, now);
+  }
+  Status AdvanceSchedule(std::string_view n, std::optional<TimeMs> next) override { return t_->AdvanceSchedule(n, next); }
+  Result<std::vector<SlotRecord>> ListSlots(std::string_view n, int limit) override { return t_->ListSlots(n, limit); }
   Result<Job> GetJob(std::string_view q, std::string_view id) override { return t_->GetJob(q, id); }
   Result<JobPage> ListJobs(std::string_view q, const JobQuery& query) override { return t_->ListJobs(q, query); }
   Result<std::vector<QueueInfo>> ListQueues() override { return t_->ListQueues(); }

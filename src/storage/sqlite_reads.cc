@@ -14,7 +14,7 @@ constexpr int kDueLimit = 5000;  // rows per kind per pass; the engine loops whi
 #define CRONQ_JOB_COLUMNS                                                                                  \
   "seq, queue, custom_id, name, data, state, priority, created_at, run_at, attempts_max, attempts_made, "  \
   "stalls, max_stalls, backoff, timeout_ms, keep_complete, keep_fail, lease_expires, started_at, "         \
-  "finished_at, worker, progress, result, failed_reason, stacktrace"
+  "finished_at, worker, progress, result, failed_reason, stacktrace, delay_ms, sched, sched_due"
 
 Job ReadJob(const Stmt& s) {
   Job j;
@@ -43,6 +43,8 @@ Job ReadJob(const Stmt& s) {
   j.failed_reason = s.Text(23);
   j.stacktrace = s.Text(24);
   if (!s.IsNull(2)) j.opts.job_id = s.Text(2);
+  j.opts.delay = s.IsNull(25) ? 0 : s.Int(25);
+  if (!s.IsNull(26)) j.fire_id = FireId(s.Text(26), s.Int(27));
   return j;
 }
 
@@ -99,8 +101,8 @@ Result<DueWork> SqliteStore::RunDue(TimeMs now, double unit) {
     std::vector<Expired> expired;
     CRONQ_ASSIGN_OR_RETURN(
         Stmt s, db_->Prepare("SELECT seq, queue, custom_id, name, attempts_made, attempts_max, max_stalls, stalls, "
-                             "lease_no, started_at, timeout_ms, backoff, keep_complete, keep_fail, lease_by_timeout "
-                             "FROM jobs WHERE state = 2 AND lease_expires <= ?1 ORDER BY lease_expires LIMIT ?2"));
+                             "lease_no, started_at, timeout_ms, backoff, keep_complete, keep_fail, lease_by_timeout, "
+                             "sched, sched_due FROM jobs WHERE state = 2 AND lease_expires <= ?1 ORDER BY lease_expires LIMIT ?2"));
     s.Bind(1, now).Bind(2, kDueLimit);
     while (s.Step()) {
       Expired e;
@@ -119,6 +121,8 @@ Result<DueWork> SqliteStore::RunDue(TimeMs now, double unit) {
       e.h.keep_complete = s.Text(12);
       e.h.keep_fail = s.Text(13);
       e.by_timeout = s.Int(14) != 0;
+      e.h.sched = s.Text(15);
+      e.h.sched_due = s.IsNull(16) ? 0 : s.Int(16);
       expired.push_back(std::move(e));
     }
     CRONQ_RETURN_IF_ERROR(Poison(s.status()));
@@ -154,9 +158,10 @@ Result<Deadlines> SqliteStore::NextDeadlines() {
       "SELECT MIN(run_at) FROM jobs WHERE state = 1",
       "SELECT MIN(lease_expires) FROM jobs WHERE state = 2",
       "SELECT MIN(expire_at) FROM jobs WHERE expire_at IS NOT NULL",
+      "SELECT MIN(next_due) FROM schedules WHERE paused = 0 AND next_due IS NOT NULL",
   };
-  std::optional<TimeMs> found[3];
-  for (int i = 0; i < 3; ++i) {
+  std::optional<TimeMs> found[4];
+  for (int i = 0; i < 4; ++i) {
     CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare(kSql[i]));
     if (s.Step() && !s.IsNull(0)) found[i] = s.Int(0);
     CRONQ_RETURN_IF_ERROR(Poison(s.status()));
@@ -165,6 +170,7 @@ Result<Deadlines> SqliteStore::NextDeadlines() {
   d.next_delayed = found[0];
   d.next_lease = found[1];
   d.next_retention = found[2];
+  d.next_schedule = found[3];
   return d;
 }
 
@@ -175,7 +181,8 @@ Status SqliteStore::Retry(std::string_view queue, std::string_view id, TimeMs /*
   CRONQ_ASSIGN_OR_RETURN(JobState to, Apply(ref.state, Event::kOperatorRetry));
   CRONQ_ASSIGN_OR_RETURN(
       Stmt s, db_->Prepare("UPDATE jobs SET state = 0, attempts_made = 0, stalls = 0, finished_at = NULL, "
-                           "expire_at = NULL, result = NULL, failed_reason = NULL, stacktrace = NULL WHERE seq = ?1"));
+                           "expire_at = NULL, result = NULL, failed_reason = NULL, stacktrace = NULL, progress = NULL, "
+                           "worker = NULL WHERE seq = ?1"));
   CRONQ_RETURN_IF_ERROR(Poison(s.Bind(1, ref.seq).Run()));
   return Move(queue, ref.state, to);
 }
@@ -191,6 +198,15 @@ Status SqliteStore::Promote(std::string_view queue, std::string_view id, TimeMs 
 Status SqliteStore::Remove(std::string_view queue, std::string_view id) {
   CRONQ_ASSIGN_OR_RETURN(JobRef ref, FindJob(queue, id));
   CRONQ_RETURN_IF_ERROR(Apply(ref.state, Event::kRemove).status());
+  if (ref.state == JobState::kWaiting || ref.state == JobState::kDelayed) {  // a fired slot that never ran
+    CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT sched, sched_due FROM jobs WHERE seq = ?1 AND sched IS NOT NULL"));
+    if (s.Bind(1, ref.seq).Step()) {
+      std::string sched = s.Text(0);
+      TimeMs due = s.Int(1);
+      CRONQ_RETURN_IF_ERROR(SettleSlot(sched, due, SlotStatus::kSkipped, "job removed"));
+    }
+    CRONQ_RETURN_IF_ERROR(Poison(s.status()));
+  }
   CRONQ_RETURN_IF_ERROR(DeleteJob(ref.seq));
   count_deltas_[{std::string(queue), static_cast<int>(ref.state)}] -= 1;
   return Status::Ok();
@@ -238,10 +254,19 @@ Result<JobPage> SqliteStore::ListJobs(std::string_view queue, const JobQuery& q)
     if (!c) return Status::InvalidArgument("bad cursor");
     before = *c;
   }
-  const std::string like = q.text.empty() ? std::string() : "%" + q.text + "%";
+  std::string like;
+  if (!q.text.empty()) {  // a substring match: % and _ in the text are literal
+    like = "%";
+    for (char ch : q.text) {
+      if (ch == '%' || ch == '_' || ch == '\\') like += '\\';
+      like += ch;
+    }
+    like += "%";
+  }
   // Two statements so that a state filter uses the (queue, state, seq) index.
 #define CRONQ_LIST_FILTERS                                                                                 \
-  "AND seq < ?3 AND (?4 IS NULL OR name LIKE ?4 OR custom_id LIKE ?4 OR failed_reason LIKE ?4 "             \
+  "AND seq < ?3 AND (?4 IS NULL OR name LIKE ?4 ESCAPE '\\' OR custom_id LIKE ?4 ESCAPE '\\' "               \
+  "OR failed_reason LIKE ?4 ESCAPE '\\' "             \
   "OR CAST(seq AS TEXT) = ?5) AND (?6 = 0 OR created_at >= ?6) AND (?7 = 0 OR created_at < ?7) "            \
   "ORDER BY seq DESC LIMIT ?8"
   const char* sql = q.state ? "SELECT " CRONQ_JOB_COLUMNS " FROM jobs WHERE queue = ?1 AND state = ?2 " CRONQ_LIST_FILTERS
@@ -286,7 +311,7 @@ Result<std::vector<QueueInfo>> SqliteStore::ListQueues() {
     }
     CRONQ_RETURN_IF_ERROR(Poison(c.status()));
     CRONQ_ASSIGN_OR_RETURN(Stmt o, db_->Prepare("SELECT created_at FROM jobs WHERE queue = ?1 AND state = 0 "
-                                                "ORDER BY priority, seq LIMIT 1"));
+                                                "ORDER BY seq LIMIT 1"));
     if (o.Bind(1, qi.name).Step()) qi.oldest_waiting = o.Int(0);
     CRONQ_RETURN_IF_ERROR(Poison(o.status()));
   }

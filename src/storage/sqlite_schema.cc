@@ -29,7 +29,7 @@ CREATE TABLE queue_counts (
 ) WITHOUT ROWID;
 
 CREATE TABLE jobs (
-  seq INTEGER PRIMARY KEY,
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
   queue TEXT NOT NULL,
   custom_id TEXT,
   name TEXT NOT NULL,
@@ -38,6 +38,7 @@ CREATE TABLE jobs (
   priority INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL,
   run_at INTEGER,
+  delay_ms INTEGER,
   attempts_max INTEGER NOT NULL DEFAULT 1,
   attempts_made INTEGER NOT NULL DEFAULT 0,
   stalls INTEGER NOT NULL DEFAULT 0,
@@ -86,6 +87,46 @@ CREATE TABLE job_logs (
   line TEXT NOT NULL
 );
 CREATE INDEX job_logs_job ON job_logs(job_seq, id);
+)sql",
+    // 1 -> 2: schedules, their slot history, and the link from a fired job to its slot.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN sched TEXT;
+ALTER TABLE jobs ADD COLUMN sched_due INTEGER;
+
+CREATE TABLE schedules (
+  name TEXT PRIMARY KEY,
+  expr TEXT NOT NULL,
+  tz TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  job_name TEXT NOT NULL,
+  job_data TEXT NOT NULL,
+  job_opts TEXT,
+  missed INTEGER NOT NULL,
+  max_runs INTEGER NOT NULL,
+  within_ms INTEGER NOT NULL,
+  overlap INTEGER NOT NULL,
+  grace_ms INTEGER NOT NULL,
+  start_at INTEGER,
+  end_at INTEGER,
+  paused INTEGER NOT NULL DEFAULT 0,
+  next_due INTEGER,
+  last_queue TEXT,
+  last_id TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX schedules_due ON schedules(next_due) WHERE paused = 0 AND next_due IS NOT NULL;
+
+CREATE TABLE schedule_slots (
+  schedule TEXT NOT NULL,
+  due_at INTEGER NOT NULL,
+  handled_at INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  job_queue TEXT,
+  job_id TEXT,
+  note TEXT,
+  PRIMARY KEY (schedule, due_at)
+) WITHOUT ROWID;
 )sql",
 };
 

@@ -11,6 +11,7 @@
 #include "core/backoff.h"
 #include "core/lease.h"
 #include "core/lifecycle.h"
+#include "core/limits.h"
 #include "storage/sqlite_schema.h"
 #include "storage/sqlite_store_impl.h"
 
@@ -20,6 +21,9 @@ int SqliteSchemaVersion() { return sqlite::SchemaVersion(); }
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
   CRONQ_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Db> db, sqlite::Db::Open(options.path));
+  // One process owns the file: exclusive locking spares two fcntl() locks per
+  // transaction and keeps the WAL index in memory (no -shm file). Set before WAL.
+  CRONQ_RETURN_IF_ERROR(db->Exec("PRAGMA locking_mode=EXCLUSIVE"));
   CRONQ_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
   CRONQ_RETURN_IF_ERROR(db->Exec(options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF"));
   CRONQ_RETURN_IF_ERROR(db->Exec("PRAGMA cache_size=-" + std::to_string(options.cache_kib)));
@@ -184,6 +188,11 @@ Status SqliteStore::EnsureQueue(std::string_view queue, TimeMs now) {
 // ---- producers ------------------------------------------------------------
 
 Result<EnqueueResult> SqliteStore::Enqueue(std::string_view queue, const NewJob& job, TimeMs now) {
+  return Insert(queue, job, now, {}, 0);
+}
+
+Result<EnqueueResult> SqliteStore::Insert(std::string_view queue, const NewJob& job, TimeMs now,
+                                          std::string_view sched, TimeMs sched_due) {
   const JobOptions& o = job.opts;
   if (!o.job_id.empty()) {
     Result<JobRef> existing = FindJob(queue, o.job_id);
@@ -195,8 +204,8 @@ Result<EnqueueResult> SqliteStore::Enqueue(std::string_view queue, const NewJob&
   const JobState state = delayed ? JobState::kDelayed : JobState::kWaiting;
   CRONQ_ASSIGN_OR_RETURN(
       Stmt s, db_->Prepare("INSERT INTO jobs(queue, custom_id, name, data, state, priority, created_at, run_at, "
-                           "attempts_max, max_stalls, backoff, timeout_ms, keep_complete, keep_fail) "
-                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"));
+                           "attempts_max, max_stalls, backoff, timeout_ms, keep_complete, keep_fail, delay_ms, sched, sched_due) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"));
   const std::string backoff = EncodeBackoff(o.backoff);
   const std::string keep_c = EncodeRetention(o.remove_on_complete);
   const std::string keep_f = EncodeRetention(o.remove_on_fail);
@@ -206,6 +215,8 @@ Result<EnqueueResult> SqliteStore::Enqueue(std::string_view queue, const NewJob&
   s.Bind(9, o.attempts).Bind(10, o.max_stalls).BindTextOrNull(11, backoff);
   s.BindOpt(12, o.timeout > 0 ? std::optional<int64_t>(o.timeout) : std::nullopt);
   s.BindTextOrNull(13, keep_c).BindTextOrNull(14, keep_f);
+  s.BindOpt(15, delayed ? std::optional<int64_t>(o.delay) : std::nullopt);
+  s.BindTextOrNull(16, sched).BindOpt(17, sched.empty() ? std::nullopt : std::optional<int64_t>(sched_due));
   CRONQ_RETURN_IF_ERROR(Poison(s.Run()));
   const int64_t seq = sqlite3_last_insert_rowid(db_->raw());
   count_deltas_[{std::string(queue), static_cast<int>(state)}] += 1;
@@ -230,7 +241,8 @@ Result<std::vector<Lease>> SqliteStore::LeaseNext(const FetchSpec& spec, TimeMs 
   {
     CRONQ_ASSIGN_OR_RETURN(
         Stmt s, db_->Prepare("SELECT seq, custom_id, name, data, attempts_made, attempts_max, timeout_ms, created_at, "
-                             "lease_no FROM jobs WHERE queue = ?1 AND state = 0 ORDER BY priority, seq LIMIT ?2"));
+                             "lease_no, sched, sched_due FROM jobs WHERE queue = ?1 AND state = 0 "
+                             "ORDER BY priority, seq LIMIT ?2"));
     s.Bind(1, spec.queue).Bind(2, spec.max);
     while (s.Step()) {
       Row r;
@@ -244,6 +256,7 @@ Result<std::vector<Lease>> SqliteStore::LeaseNext(const FetchSpec& spec, TimeMs 
       r.lease.timeout = s.IsNull(6) ? 0 : s.Int(6);
       r.lease.created_at = s.Int(7);
       r.lease_no = s.Int(8) + 1;
+      if (!s.IsNull(9)) r.lease.fire_id = FireId(s.Text(9), s.Int(10));
       rows.push_back(std::move(r));
     }
     CRONQ_RETURN_IF_ERROR(Poison(s.status()));
@@ -274,12 +287,12 @@ Result<SqliteStore::Held> SqliteStore::FindHeld(std::string_view queue, std::str
   CRONQ_ASSIGN_OR_RETURN(JobRef ref, FindJob(queue, id));
   CRONQ_ASSIGN_OR_RETURN(
       Stmt s, db_->Prepare("SELECT token, name, attempts_made, attempts_max, max_stalls, stalls, lease_no, started_at, "
-                           "timeout_ms, backoff, keep_complete, keep_fail FROM jobs WHERE seq = ?1"));
+                           "timeout_ms, backoff, keep_complete, keep_fail, sched, sched_due FROM jobs WHERE seq = ?1"));
   if (!s.Bind(1, ref.seq).Step()) return Poison(s.status().ok() ? Status::NotFound("job not found") : s.status());
   if (ref.state != JobState::kActive || s.Text(0) != token) {
     return Status::Conflict("lease token is stale: job " + std::string(id) + " is " +
                             std::string(StateName(ref.state)) +
-                            (ref.state == JobState::kActive ? " under a newer lease" : ""));
+                            (ref.state == JobState::kActive ? " under another lease" : ""));
   }
   Held h;
   h.seq = ref.seq;
@@ -295,6 +308,8 @@ Result<SqliteStore::Held> SqliteStore::FindHeld(std::string_view queue, std::str
   h.backoff = s.Text(9);
   h.keep_complete = s.Text(10);
   h.keep_fail = s.Text(11);
+  h.sched = s.Text(12);
+  h.sched_due = s.IsNull(13) ? 0 : s.Int(13);
   return h;
 }
 
@@ -311,6 +326,12 @@ Result<TimeMs> SqliteStore::Extend(const ExtendSpec& spec, TimeMs now) {
   for (const std::string& line : spec.logs) {
     CRONQ_ASSIGN_OR_RETURN(Stmt l, db_->Prepare("INSERT INTO job_logs(job_seq, at, line) VALUES(?1, ?2, ?3)"));
     CRONQ_RETURN_IF_ERROR(Poison(l.Bind(1, h.seq).Bind(2, now).Bind(3, line).Run()));
+  }
+  if (!spec.logs.empty()) {  // keep the newest kLogLinesPerJob lines
+    CRONQ_ASSIGN_OR_RETURN(
+        Stmt d, db_->Prepare("DELETE FROM job_logs WHERE job_seq = ?1 AND id <= (SELECT id FROM job_logs "
+                             "WHERE job_seq = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)"));
+    CRONQ_RETURN_IF_ERROR(Poison(d.Bind(1, h.seq).Bind(2, static_cast<int64_t>(limits::kLogLinesPerJob)).Run()));
   }
   return w.expires;
 }
@@ -333,6 +354,7 @@ Result<AttemptEnd> SqliteStore::Complete(const CompleteSpec& spec, TimeMs now) {
   CRONQ_RETURN_IF_ERROR(Poison(u.Bind(1, h.seq).Bind(2, now).BindTextOrNull(3, spec.result).Run()));
   CRONQ_RETURN_IF_ERROR(EndAttempt(h.seq, h.lease_no, Outcome::kCompleted, now, {}, {}));
   CRONQ_RETURN_IF_ERROR(Move(spec.queue, JobState::kActive, JobState::kCompleted));
+  if (!h.sched.empty()) CRONQ_RETURN_IF_ERROR(SettleSlot(h.sched, h.sched_due, SlotStatus::kCompleted, {}));
   CRONQ_RETURN_IF_ERROR(Retain(spec.queue, h.seq, JobState::kCompleted, h.keep_complete, now));
   return AttemptEnd{spec.queue, spec.id, h.name, h.attempts_made + 1, Outcome::kCompleted,
                     JobState::kCompleted, h.started_at, now, {}};
@@ -362,7 +384,10 @@ Result<AttemptEnd> SqliteStore::EndBadly(std::string_view queue, const Held& h, 
   CRONQ_RETURN_IF_ERROR(Poison(u.Run()));
   CRONQ_RETURN_IF_ERROR(EndAttempt(h.seq, h.lease_no, o, now, msg, stack));
   CRONQ_RETURN_IF_ERROR(Move(queue, JobState::kActive, to));
-  if (to == JobState::kFailed) CRONQ_RETURN_IF_ERROR(Retain(queue, h.seq, to, h.keep_fail, now));
+  if (to == JobState::kFailed) {
+    if (!h.sched.empty()) CRONQ_RETURN_IF_ERROR(SettleSlot(h.sched, h.sched_due, SlotStatus::kFailed, {}));
+    CRONQ_RETURN_IF_ERROR(Retain(queue, h.seq, to, h.keep_fail, now));
+  }
   return AttemptEnd{std::string(queue), h.id, h.name, made, o, to, h.started_at, now, std::string(msg)};
 }
 
@@ -385,7 +410,10 @@ Result<AttemptEnd> SqliteStore::EndStalled(std::string_view queue, const Held& h
   CRONQ_RETURN_IF_ERROR(Poison(u.Run()));
   CRONQ_RETURN_IF_ERROR(EndAttempt(h.seq, h.lease_no, Outcome::kStalled, now, msg, {}));
   CRONQ_RETURN_IF_ERROR(Move(queue, JobState::kActive, to));
-  if (to == JobState::kFailed) CRONQ_RETURN_IF_ERROR(Retain(queue, h.seq, to, h.keep_fail, now));
+  if (to == JobState::kFailed) {
+    if (!h.sched.empty()) CRONQ_RETURN_IF_ERROR(SettleSlot(h.sched, h.sched_due, SlotStatus::kFailed, {}));
+    CRONQ_RETURN_IF_ERROR(Retain(queue, h.seq, to, h.keep_fail, now));
+  }
   return AttemptEnd{std::string(queue), h.id, h.name, h.attempts_made + 1, Outcome::kStalled, to, h.started_at, now,
                     msg};
 }

@@ -40,6 +40,17 @@ class SqliteStore final : public Store {
   Status Promote(std::string_view queue, std::string_view id, TimeMs now) override;
   Status Remove(std::string_view queue, std::string_view id) override;
   Status SetPaused(std::string_view queue, bool paused, TimeMs now) override;
+  Status CreateQueue(std::string_view queue, TimeMs now) override { return EnsureQueue(queue, now); }
+  Status PutSchedule(const ScheduleDef& def, std::optional<TimeMs> next_due, TimeMs now) override;
+  Result<ScheduleState> GetSchedule(std::string_view name) override;
+  Result<std::vector<ScheduleState>> ListSchedules() override;
+  Status DeleteSchedule(std::string_view name) override;
+  Status SetSchedulePaused(std::string_view name, bool paused, std::optional<TimeMs> next_due, TimeMs now) override;
+  Result<std::vector<ScheduleState>> DueSchedules(TimeMs now, int limit) override;
+  Result<SlotClaim> ClaimSlot(std::string_view name, TimeMs due, SlotStatus status, const NewJob* job,
+                              std::string_view queue, std::string_view note, TimeMs now) override;
+  Status AdvanceSchedule(std::string_view name, std::optional<TimeMs> next_due) override;
+  Result<std::vector<SlotRecord>> ListSlots(std::string_view name, int limit) override;
   Result<Job> GetJob(std::string_view queue, std::string_view id) override;
   Result<JobPage> ListJobs(std::string_view queue, const JobQuery& q) override;
   Result<std::vector<QueueInfo>> ListQueues() override;
@@ -55,6 +66,8 @@ class SqliteStore final : public Store {
     TimeMs started_at = 0;
     Millis timeout = 0;
     std::string backoff, keep_complete, keep_fail;
+    std::string sched;  // the schedule that fired this job, if any
+    TimeMs sched_due = 0;
   };
 
   // Any SQL error poisons the batch: Commit() then refuses and rolls back.
@@ -72,6 +85,12 @@ class SqliteStore final : public Store {
   Result<AttemptEnd> EndBadly(std::string_view queue, const Held& h, Outcome o, std::string_view msg,
                               std::string_view stack, bool unrecoverable, TimeMs now, double unit);
   Result<AttemptEnd> EndStalled(std::string_view queue, const Held& h, TimeMs now);
+  // Enqueue with an optional link to the schedule slot that fired the job.
+  Result<EnqueueResult> Insert(std::string_view queue, const NewJob& job, TimeMs now, std::string_view sched,
+                               TimeMs sched_due);
+  // A fired job finished or went away: record the outcome on its slot.
+  Status SettleSlot(std::string_view sched, TimeMs due, SlotStatus status, std::string_view note);
+  Result<std::vector<ScheduleState>> ReadSchedules(const char* sql, std::string_view name, TimeMs now, int limit);
   Status FlushCounts();
   Status RunTrims();
   std::string NewToken(int64_t lease_no);
@@ -85,6 +104,7 @@ class SqliteStore final : public Store {
   std::unordered_set<std::string> batch_queues_;       // created in this batch
   std::map<std::pair<std::string, int>, int64_t> count_deltas_;
   std::map<std::pair<std::string, int>, int64_t> trims_;  // (queue, state) -> keep count
+  std::map<std::string, int> slot_claims_;                // schedule -> claims since its history was trimmed
 };
 
 // Helpers shared by both files.
@@ -93,5 +113,7 @@ Backoff DecodeBackoff(std::string_view s);
 std::string EncodeRetention(const Retention& r);
 Retention DecodeRetention(std::string_view s);
 std::string JobIdOf(int64_t seq, std::string_view custom_id);
+std::string EncodeOptions(const JobOptions& o);
+JobOptions DecodeOptions(std::string_view s);
 
 }  // namespace cronq::sqlite

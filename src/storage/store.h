@@ -20,6 +20,7 @@
 
 #include "core/job.h"
 #include "core/planner.h"
+#include "core/schedule.h"
 #include "core/status.h"
 
 namespace cronq {
@@ -94,6 +95,52 @@ struct JobPage {
   std::string next_cursor;  // empty when there is no more
 };
 
+// A schedule as defined by its owner.
+struct ScheduleDef {
+  std::string name;
+  std::string expr;  // cron expression
+  std::string tz = "UTC";
+  std::string queue;  // target: the queue that each fire enqueues into
+  NewJob job;         // target: the job each fire enqueues (opts.job_id unused)
+  SchedulePolicy policy;
+  bool paused = false;
+};
+
+struct ScheduleState {
+  ScheduleDef def;
+  std::optional<TimeMs> next_due;  // nullopt: never fires again (or paused past its end)
+  std::string last_queue, last_id;  // the job of the latest fired slot
+  TimeMs created_at = 0, updated_at = 0;
+};
+
+// What became of one slot. Stored as these integers: never renumber.
+enum class SlotStatus : int {
+  kFired = 0,      // a job was enqueued and has not finished yet
+  kCompleted = 1,  // that job completed
+  kFailed = 2,     // that job failed for good
+  kSkipped = 3,    // not fired: overlap policy, or its job was removed
+  kMissed = 4,     // not fired: cronq was down or behind and the missed-run policy said so
+};
+std::string_view SlotStatusName(SlotStatus s);
+
+struct SlotRecord {
+  std::string schedule;
+  TimeMs due_at = 0;
+  TimeMs handled_at = 0;  // when cronq fired or recorded it
+  SlotStatus status = SlotStatus::kFired;
+  std::string job_queue, job_id;
+  std::string note;  // "manual", "overlap", "replaced", ...
+};
+
+struct SlotClaim {
+  bool claimed = false;  // false: this slot had been handled already (by a replica or before a restart)
+  std::string job_id;
+  JobState job_state = JobState::kWaiting;
+};
+
+// The fire id handed to a scheduled job: "<schedule>@<due, ISO-8601 UTC>".
+std::string FireId(std::string_view schedule, TimeMs due);
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -130,6 +177,26 @@ class Store {
   virtual Status Promote(std::string_view queue, std::string_view id, TimeMs now) = 0;  // delayed -> waiting
   virtual Status Remove(std::string_view queue, std::string_view id) = 0;               // not active
   virtual Status SetPaused(std::string_view queue, bool paused, TimeMs now) = 0;
+  // Creates the queue if it does not exist yet (queues also exist from their first job).
+  virtual Status CreateQueue(std::string_view queue, TimeMs now) = 0;
+
+  // --- schedules -----------------------------------------------------------
+  // Creates or replaces a schedule. `next_due` is the slot to handle next.
+  virtual Status PutSchedule(const ScheduleDef& def, std::optional<TimeMs> next_due, TimeMs now) = 0;
+  virtual Result<ScheduleState> GetSchedule(std::string_view name) = 0;
+  virtual Result<std::vector<ScheduleState>> ListSchedules() = 0;
+  virtual Status DeleteSchedule(std::string_view name) = 0;  // keeps fired jobs, drops history
+  virtual Status SetSchedulePaused(std::string_view name, bool paused, std::optional<TimeMs> next_due, TimeMs now) = 0;
+  // Active schedules whose next slot is due at `now`, earliest first.
+  virtual Result<std::vector<ScheduleState>> DueSchedules(TimeMs now, int limit) = 0;
+  // Handles slot (name, due) exactly once: records it with `status` and, for
+  // kFired, enqueues `job` into `queue` carrying the fire id. A slot handled
+  // before answers claimed = false and changes nothing.
+  virtual Result<SlotClaim> ClaimSlot(std::string_view name, TimeMs due, SlotStatus status, const NewJob* job,
+                                      std::string_view queue, std::string_view note, TimeMs now) = 0;
+  virtual Status AdvanceSchedule(std::string_view name, std::optional<TimeMs> next_due) = 0;
+  // The newest slots first.
+  virtual Result<std::vector<SlotRecord>> ListSlots(std::string_view name, int limit) = 0;
 
   // --- reads -------------------------------------------------------------
   virtual Result<Job> GetJob(std::string_view queue, std::string_view id) = 0;  // with attempts and logs

@@ -469,6 +469,80 @@ TEST_P(Conformance, ListJobsFiltersSearchesAndPages) {
   EXPECT_EQ(Batch([&](Store& s) { return s.ListJobs("q", window); })->jobs.size(), 2u);
 }
 
+TEST_P(Conformance, IdsAreNeverReusedAfterADelete) {
+  std::string a = Add("q", "a").id;
+  std::string b = Add("q", "b").id;
+  ASSERT_TRUE(Batch([&](Store& s) { return s.Remove("q", b); }).ok());
+  Reopen();
+  std::string c = Add("other", "c").id;
+  EXPECT_NE(c, b);
+  EXPECT_NE(c, a);
+  EXPECT_TRUE(Batch([&](Store& s) { return s.GetJob("q", b); }).status().IsNotFound());
+}
+
+TEST_P(Conformance, LogLinesAreCappedKeepingTheNewest) {
+  std::string id = Add("q", "chatty").id;
+  Lease l = Take("q")[0];
+  std::vector<std::string> lines;
+  for (size_t i = 0; i < limits::kLogLinesPerJob + 5; ++i) lines.push_back("line " + std::to_string(i));
+  ASSERT_TRUE(Batch([&](Store& s) { return s.Extend(ExtendSpec{"q", id, l.token, 30'000, {}, lines}, kT0); }).ok());
+  Job j = Get("q", id);
+  ASSERT_EQ(j.logs.size(), limits::kLogLinesPerJob);
+  EXPECT_EQ(j.logs.front().line, "line 5");
+  EXPECT_EQ(j.logs.back().line, "line " + std::to_string(limits::kLogLinesPerJob + 4));
+}
+
+TEST_P(Conformance, SearchTreatsWildcardsLiterally) {
+  Add("q", "50% off");
+  Add("q", "500 units");
+  Add("q", "a_b");
+  Add("q", "axb");
+  JobQuery pct;
+  pct.text = "50%";
+  auto r = Batch([&](Store& s) { return s.ListJobs("q", pct); });
+  ASSERT_EQ(r->jobs.size(), 1u);
+  EXPECT_EQ(r->jobs[0].name, "50% off");
+  JobQuery under;
+  under.text = "a_b";
+  r = Batch([&](Store& s) { return s.ListJobs("q", under); });
+  ASSERT_EQ(r->jobs.size(), 1u);
+  EXPECT_EQ(r->jobs[0].name, "a_b");
+}
+
+TEST_P(Conformance, OptionsRoundTrip) {
+  JobOptions o;
+  o.delay = 1234;
+  o.attempts = 4;
+  o.priority = 9;
+  o.timeout = 777;
+  o.max_stalls = 3;
+  o.backoff = Backoff{Backoff::Type::kExponential, 100, 0.25, 5000};
+  o.remove_on_complete.count = 7;
+  o.remove_on_fail.age = 60'000;
+  Job j = Get("q", Add("q", "x", o).id);
+  EXPECT_EQ(j.opts.delay, 1234);
+  EXPECT_EQ(j.opts.attempts, 4);
+  EXPECT_EQ(j.opts.priority, 9);
+  EXPECT_EQ(j.opts.timeout, 777);
+  EXPECT_EQ(j.opts.max_stalls, 3);
+  EXPECT_EQ(j.opts.backoff.type, Backoff::Type::kExponential);
+  EXPECT_EQ(j.opts.backoff.delay, 100);
+  EXPECT_DOUBLE_EQ(j.opts.backoff.jitter, 0.25);
+  EXPECT_EQ(j.opts.backoff.max_delay, 5000);
+  EXPECT_EQ(j.opts.remove_on_complete.count, 7);
+  EXPECT_EQ(j.opts.remove_on_fail.age, 60'000);
+  EXPECT_EQ(j.run_at, kT0 + 1234);
+}
+
+TEST_P(Conformance, CreateQueueIsIdempotent) {
+  EXPECT_TRUE(Batch([](Store& s) { return s.CreateQueue("empty", kT0); }).ok());
+  EXPECT_TRUE(Batch([](Store& s) { return s.CreateQueue("empty", kT0); }).ok());
+  auto q = Batch([](Store& s) { return s.GetQueue("empty"); });
+  ASSERT_TRUE(q.ok());
+  EXPECT_FALSE(q->paused);
+  EXPECT_EQ(q->counts, C(0, 0, 0, 0, 0));
+}
+
 TEST_P(Conformance, QueuesAreListedWithCounts) {
   Add("b", "x");
   Add("a", "x");
@@ -496,6 +570,130 @@ TEST_P(Conformance, ManyJobsKeepCountsExact) {
     else ASSERT_TRUE(Done(ls[i]).ok());
   }
   EXPECT_EQ(Counts("bulk"), C(150, 0, 0, 150, 0));
+}
+
+// ---- schedules ----------------------------------------------------------------
+
+ScheduleDef Nightly(const std::string& name = "nightly") {
+  ScheduleDef d;
+  d.name = name;
+  d.expr = "0 3 * * *";
+  d.tz = "Europe/London";
+  d.queue = "reports";
+  d.job = NewJob{"build-report", "{\"kind\":\"daily\"}", {}};
+  d.job.opts.attempts = 2;
+  d.policy.missed = MissedPolicy::kAll;
+  d.policy.max_runs = 3;
+  d.policy.overlap = OverlapPolicy::kForbid;
+  return d;
+}
+
+TEST_P(Conformance, SchedulesRoundTripAndUpsertLeavesOne) {
+  ASSERT_TRUE(Batch([](Store& s) { return s.PutSchedule(Nightly(), kT0 + 1000, kT0); }).ok());
+  ScheduleDef changed = Nightly();
+  changed.job.data = "{\"kind\":\"weekly\"}";
+  ASSERT_TRUE(Batch([&](Store& s) { return s.PutSchedule(changed, kT0 + 2000, kT0 + 5); }).ok());
+  auto all = Batch([](Store& s) { return s.ListSchedules(); });
+  ASSERT_EQ(all->size(), 1u);
+  const ScheduleState& st = (*all)[0];
+  EXPECT_EQ(st.def.expr, "0 3 * * *");
+  EXPECT_EQ(st.def.tz, "Europe/London");
+  EXPECT_EQ(st.def.queue, "reports");
+  EXPECT_EQ(st.def.job.data, "{\"kind\":\"weekly\"}");
+  EXPECT_EQ(st.def.job.opts.attempts, 2);
+  EXPECT_EQ(st.def.policy.missed, MissedPolicy::kAll);
+  EXPECT_EQ(st.def.policy.max_runs, 3);
+  EXPECT_EQ(st.def.policy.overlap, OverlapPolicy::kForbid);
+  EXPECT_EQ(st.next_due, kT0 + 2000);
+  EXPECT_EQ(st.created_at, kT0);
+  EXPECT_EQ(st.updated_at, kT0 + 5);
+}
+
+TEST_P(Conformance, ASlotIsClaimedExactlyOnceEvenAfterReopen) {
+  ASSERT_TRUE(Batch([](Store& s) { return s.PutSchedule(Nightly(), kT0, kT0); }).ok());
+  ScheduleDef d = Nightly();
+  auto first = Batch([&](Store& s) { return s.ClaimSlot("nightly", kT0, SlotStatus::kFired, &d.job, "reports", "", kT0); });
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->claimed);
+  EXPECT_FALSE(first->job_id.empty());
+  Reopen();
+  auto again = Batch([&](Store& s) { return s.ClaimSlot("nightly", kT0, SlotStatus::kFired, &d.job, "reports", "", kT0 + 9); });
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->claimed);
+  EXPECT_EQ(Counts("reports")[0], 1);
+  Job j = Get("reports", first->job_id);
+  EXPECT_EQ(j.name, "build-report");
+  EXPECT_EQ(j.fire_id, FireId("nightly", kT0));
+  EXPECT_EQ(j.opts.attempts, 2);
+  std::vector<Lease> ls = Take("reports");
+  ASSERT_EQ(ls.size(), 1u);
+  EXPECT_EQ(ls[0].fire_id, FireId("nightly", kT0));
+  auto st = Batch([](Store& s) { return s.GetSchedule("nightly"); });
+  EXPECT_EQ(st->last_id, first->job_id);
+}
+
+TEST_P(Conformance, SlotHistoryFollowsTheJob) {
+  ASSERT_TRUE(Batch([](Store& s) { return s.PutSchedule(Nightly(), kT0, kT0); }).ok());
+  ScheduleDef d = Nightly();
+  d.job.opts.attempts = 1;
+  for (int i = 0; i < 3; ++i) {
+    auto c = Batch([&](Store& s) {
+      return s.ClaimSlot("nightly", kT0 + i * 1000, SlotStatus::kFired, &d.job, "reports", "", kT0 + i * 1000);
+    });
+    ASSERT_TRUE(c->claimed);
+  }
+  ASSERT_TRUE(Batch([](Store& s) { return s.ClaimSlot("nightly", kT0 + 3000, SlotStatus::kMissed, nullptr, "", "down", kT0 + 9000); })->claimed);
+  std::vector<Lease> ls = Take("reports", 2);
+  ASSERT_EQ(ls.size(), 2u);
+  ASSERT_TRUE(Done(ls[0]).ok());
+  ASSERT_TRUE(Fail(ls[1]).ok());
+  JobQuery waiting_q;
+  waiting_q.state = JobState::kWaiting;
+  auto waiting = Batch([&](Store& s) { return s.ListJobs("reports", waiting_q); });
+  ASSERT_EQ(waiting->jobs.size(), 1u);
+  ASSERT_TRUE(Batch([&](Store& s) { return s.Remove("reports", waiting->jobs[0].id); }).ok());
+  auto slots = Batch([](Store& s) { return s.ListSlots("nightly", 10); });
+  ASSERT_EQ(slots->size(), 4u);  // newest first
+  EXPECT_EQ((*slots)[0].status, SlotStatus::kMissed);
+  EXPECT_EQ((*slots)[0].note, "down");
+  EXPECT_EQ((*slots)[0].handled_at, kT0 + 9000);
+  EXPECT_EQ((*slots)[1].status, SlotStatus::kSkipped);
+  EXPECT_EQ((*slots)[2].status, SlotStatus::kFailed);
+  EXPECT_EQ((*slots)[3].status, SlotStatus::kCompleted);
+  EXPECT_EQ((*slots)[3].job_queue, "reports");
+}
+
+TEST_P(Conformance, DueSchedulesSkipPausedOnesAndFeedTheDeadlines) {
+  ASSERT_TRUE(Batch([](Store& s) { return s.PutSchedule(Nightly("a"), kT0 + 500, kT0); }).ok());
+  ASSERT_TRUE(Batch([](Store& s) { return s.PutSchedule(Nightly("b"), kT0 + 100, kT0); }).ok());
+  ScheduleDef c = Nightly("c");
+  c.paused = true;
+  ASSERT_TRUE(Batch([&](Store& s) { return s.PutSchedule(c, kT0 + 50, kT0); }).ok());
+  auto d = Batch([](Store& s) { return s.NextDeadlines(); });
+  EXPECT_EQ(d->next_schedule, kT0 + 100);
+  auto due = Batch([](Store& s) { return s.DueSchedules(kT0 + 1000, 10); });
+  ASSERT_EQ(due->size(), 2u);
+  EXPECT_EQ((*due)[0].def.name, "b");
+  EXPECT_EQ((*due)[1].def.name, "a");
+  ASSERT_TRUE(Batch([](Store& s) { return s.AdvanceSchedule("b", std::nullopt); }).ok());
+  EXPECT_EQ(Batch([](Store& s) { return s.DueSchedules(kT0 + 1000, 10); })->size(), 1u);
+  ASSERT_TRUE(Batch([](Store& s) { return s.SetSchedulePaused("c", false, kT0 + 20, kT0); }).ok());
+  EXPECT_EQ(Batch([](Store& s) { return s.NextDeadlines(); })->next_schedule, kT0 + 20);
+  ASSERT_TRUE(Batch([](Store& s) { return s.DeleteSchedule("c"); }).ok());
+  EXPECT_TRUE(Batch([](Store& s) { return s.GetSchedule("c"); }).status().IsNotFound());
+  EXPECT_TRUE(Batch([](Store& s) { return s.DeleteSchedule("c"); }).IsNotFound());
+}
+
+TEST_P(Conformance, SlotHistoryIsBounded) {
+  ASSERT_TRUE(Batch([](Store& s) { return s.PutSchedule(Nightly(), kT0, kT0); }).ok());
+  Batch([](Store& s) {
+    for (int i = 0; i < 1100; ++i) s.ClaimSlot("nightly", kT0 + i, SlotStatus::kMissed, nullptr, "", "", kT0);
+    return Status::Ok();
+  });
+  auto slots = Batch([](Store& s) { return s.ListSlots("nightly", 5000); });
+  EXPECT_LE(slots->size(), 1000u + 64u);
+  EXPECT_GE(slots->size(), 1000u);
+  EXPECT_EQ(slots->front().due_at, kT0 + 1099);
 }
 
 }  // namespace

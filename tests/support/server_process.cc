@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@ void ServerProcess::Start() {
   pid_ = fork();
   ASSERT_GE(pid_, 0);
   if (pid_ == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test
     dup2(out[1], STDOUT_FILENO);
     FILE* err = std::fopen(stderr_path().c_str(), "a");
     if (err) dup2(fileno(err), STDERR_FILENO);

@@ -1,0 +1,19 @@
+// JSON <-> schedules for the HTTP API (docs/http-api.md, "Schedules").
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+#include "engine/engine.h"
+
+namespace cronq::api {
+
+// Validates everything: the cron expression and zone parse, the target queue and
+// job are valid, the policies are consistent.
+Result<ScheduleDef> ParseSchedule(const nlohmann::json& j, const std::string& name);
+
+// `next_runs`: how many upcoming instants to preview.
+nlohmann::json ScheduleJson(const ScheduleState& st, int next_runs);
+nlohmann::json SlotJson(const SlotRecord& r);
+
+}  // namespace cronq::api

@@ -1,0 +1,152 @@
+// Schedules on the real binary: every-second crons across SIGTERM and SIGKILL
+// restarts keep exactly one record per slot and one job per fired slot.
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "support/server_process.h"
+#include "support/temp_dir.h"
+
+namespace cronq::testing {
+namespace {
+
+using nlohmann::json;
+
+json History(ServerProcess& s, const std::string& name) {
+  auto r = s.Call("GET", "/v1/schedules/" + name + "?history=1000");
+  EXPECT_EQ(r.status, 200) << r.body;
+  return r.json["history"];
+}
+
+int64_t EpochSeconds(const std::string& iso) {  // "2026-11-27T22:50:56Z"
+  std::tm tm{};
+  strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+// Every slot between the oldest and the newest appears exactly once, one second apart.
+void ExpectContiguousSeconds(const json& history) {
+  for (size_t i = 1; i < history.size(); ++i) {  // newest first
+    EXPECT_EQ(EpochSeconds(history[i - 1]["due"]) - EpochSeconds(history[i]["due"]), 1)
+        << "between " << history[i]["due"] << " and " << history[i - 1]["due"];
+  }
+}
+
+TEST(Schedules, EverySecondAcrossRestartsFiresEachSlotOnce) {
+  TempDir dir;
+  ServerProcess s(dir.File("data"));
+  s.Start();
+  auto put = s.Call("PUT", "/v1/schedules/tick",
+                    json{{"cron", "* * * * * *"}, {"target", {{"queue", "ticks"}, {"data", {{"v", 1}}}}},
+                         {"missed", "once"}});
+  ASSERT_EQ(put.status, 200) << put.body;
+  ASSERT_EQ(put.json["nextRuns"].size(), 5u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(s.Stop(), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3200));  // 3 slots pass while down
+  s.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  s.Kill();  // and once more without a clean shutdown
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  s.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  // Upserting the same definition again (a redeploy) neither skips nor repeats.
+  ASSERT_EQ(s.Call("PUT", "/v1/schedules/tick",
+                   json{{"cron", "* * * * * *"}, {"target", {{"queue", "ticks"}, {"data", {{"v", 1}}}}},
+                        {"missed", "once"}})
+                .status,
+            200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  json h = History(s, "tick");
+  ASSERT_GE(h.size(), 9u);
+  ExpectContiguousSeconds(h);
+  // Consecutive due instants, one second apart, no gaps: every slot was handled.
+  std::map<std::string, int> status_count;
+  std::set<std::string> job_ids;
+  int missed = 0;
+  for (const json& e : h) {
+    status_count[e["status"]]++;
+    if (e["status"] == "missed") ++missed;
+    if (!e["job"].is_null()) {
+      EXPECT_TRUE(job_ids.insert(e["job"]["id"].get<std::string>()).second);
+    }
+  }
+  EXPECT_GE(missed, 2) << "the downtime's slots should be recorded as missed";
+  // Every fired slot has exactly one job, and the job carries the slot's fire id.
+  auto q = s.Call("GET", "/v1/queues/ticks");
+  int64_t total = 0;
+  for (auto& [k, v] : q.json["counts"].items()) total += v.get<int64_t>();
+  EXPECT_EQ(total, static_cast<int64_t>(job_ids.size()));
+  const json& newest_fired = *std::find_if(h.begin(), h.end(), [](const json& e) { return !e["job"].is_null(); });
+  auto job = s.Call("GET", "/v1/queues/ticks/jobs/" + newest_fired["job"]["id"].get<std::string>());
+  EXPECT_EQ(job.json["fireId"], newest_fired["fireId"]);
+  EXPECT_EQ(job.json["data"]["v"], 1);
+  // While up, slots fire promptly (the late ones are the catch-up fires after a restart).
+  int fired = 0, prompt = 0;
+  for (const json& e : h) {
+    if (e["status"] == "missed") continue;
+    ++fired;
+    prompt += e["latenessMs"].get<int64_t>() < 200;
+  }
+  EXPECT_GE(prompt * 2, fired) << h.dump();
+}
+
+TEST(Schedules, CompletedAndFailedRunsShowInTheHistory) {
+  TempDir dir;
+  ServerProcess s(dir.File("data"));
+  s.Start();
+  ASSERT_EQ(s.Call("PUT", "/v1/schedules/job", json{{"cron", "0 0 1 1 *"}, {"target", {{"queue", "q"}}}}).status, 200);
+  auto t1 = s.Call("POST", "/v1/schedules/job/trigger");
+  ASSERT_EQ(t1.status, 201) << t1.body;
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto t2 = s.Call("POST", "/v1/schedules/job/trigger");
+  ASSERT_EQ(t2.status, 201) << t2.body;
+  auto f = s.Call("POST", "/v1/queues/q/fetch", json{{"max", 2}});
+  ASSERT_EQ(f.json["jobs"].size(), 2u);
+  EXPECT_TRUE(f.json["jobs"][0]["fireId"].get<std::string>().rfind("job@", 0) == 0);
+  s.Call("POST", "/v1/queues/q/jobs/" + f.json["jobs"][0]["id"].get<std::string>() + "/complete",
+         json{{"token", f.json["jobs"][0]["token"]}});
+  s.Call("POST", "/v1/queues/q/jobs/" + f.json["jobs"][1]["id"].get<std::string>() + "/fail",
+         json{{"token", f.json["jobs"][1]["token"]}, {"error", "boom"}});
+  json h = History(s, "job");
+  ASSERT_EQ(h.size(), 2u);
+  std::multiset<std::string> statuses = {h[0]["status"], h[1]["status"]};
+  EXPECT_EQ(statuses, (std::multiset<std::string>{"completed", "failed"}));
+  EXPECT_EQ(h[0]["note"], "manual trigger");
+}
+
+TEST(Schedules, BadDefinitionsAreRefusedClearly) {
+  TempDir dir;
+  ServerProcess s(dir.File("data"));
+  s.Start();
+  struct Case {
+    json body;
+    const char* fragment;
+  } cases[] = {
+      {json{{"cron", "61 * * * *"}, {"target", {{"queue", "q"}}}}, "minute"},
+      {json{{"cron", "* * * * *"}, {"tz", "Mars/Olympus"}, {"target", {{"queue", "q"}}}}, "Mars/Olympus"},
+      {json{{"cron", "* * * * *"}}, "target is required"},
+      {json{{"cron", "* * * * *"}, {"target", {{"queue", "bad queue"}}}}, "queue name"},
+      {json{{"cron", "* * * * *"}, {"target", {{"queue", "q"}}}, {"missed", "sometimes"}}, "missed must be"},
+      {json{{"cron", "* * * * *"}, {"target", {{"queue", "q"}}}, {"missed", "within"}}, "missedWithinMs"},
+      {json{{"cron", "* * * * *"}, {"target", {{"queue", "q"}}}, {"startAt", "yesterday"}}, "startAt"},
+      {json{{"cron", "* * * * *"}, {"target", {{"queue", "q"}}}, {"every", 5}}, "unknown field 'every'"},
+  };
+  for (const Case& c : cases) {
+    auto r = s.Call("PUT", "/v1/schedules/x", c.body);
+    EXPECT_EQ(r.status, 400) << c.body.dump() << " -> " << r.body;
+    EXPECT_NE(r.json["error"]["message"].get<std::string>().find(c.fragment), std::string::npos)
+        << c.body.dump() << " -> " << r.body;
+  }
+  EXPECT_EQ(s.Call("GET", "/v1/schedules/nope").status, 404);
+  EXPECT_EQ(s.Call("DELETE", "/v1/schedules/nope").status, 404);
+  EXPECT_EQ(s.Call("POST", "/v1/schedules/nope/trigger").status, 404);
+  EXPECT_EQ(s.Call("PUT", "/v1/schedules/bad%20name", json{{"cron", "* * * * *"}, {"target", {{"queue", "q"}}}}).status, 400);
+  EXPECT_EQ(s.Call("GET", "/v1/schedules").json["schedules"].size(), 0u);
+}
+
+}  // namespace
+}  // namespace cronq::testing
