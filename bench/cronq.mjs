@@ -50,6 +50,61 @@ const data = payload(cfg.payloadBytes);
 const job = { name: 'bench', data };
 const enqueue = (q, j = job) => call('POST', `/v1/queues/${q}/jobs`, j);
 const enqueueBatch = (q, n) => call('POST', `/v1/queues/${q}/jobs`, { jobs: Array.from({ length: n }, () => job) });
+// A client that coalesces concurrent single adds into batch requests, the way
+// the planned TypeScript SDK will: an add() made while `maxInFlight` requests
+// are outstanding waits in a queue; when a request returns, everything queued
+// (up to `maxBatch`) goes out as one POST {jobs:[...]}, and each caller's
+// promise resolves with its own {id, duplicate} from the answer, in order.
+// Adds made in the same tick are gathered before the first request leaves.
+// A batch is validated as a whole by the server, so a rejected batch rejects
+// every add in it (the SDK will have to retry the valid ones alone).
+class CoalescingQueue {
+  constructor(queue, { maxBatch = 1000, maxInFlight = 1 } = {}) {
+    this.path = `/v1/queues/${queue}/jobs`;
+    this.maxBatch = maxBatch;
+    this.maxInFlight = maxInFlight;
+    this.pending = [];
+    this.inFlight = 0;
+    this.scheduled = false;
+    this.requests = 0;
+    this.jobs = 0;
+  }
+  add(j) {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ j, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        queueMicrotask(() => {
+          this.scheduled = false;
+          this.pump();
+        });
+      }
+    });
+  }
+  pump() {
+    while (this.inFlight < this.maxInFlight && this.pending.length) {
+      const batch = this.pending.splice(0, this.maxBatch);
+      this.inFlight++;
+      this.requests++;
+      this.jobs += batch.length;
+      call('POST', this.path, { jobs: batch.map((e) => e.j) }).then(
+        (r) => {
+          if (r.jobs?.length !== batch.length) {
+            const e = new Error(`batch answer has ${r.jobs?.length} entries for ${batch.length} jobs`);
+            for (const b of batch) b.reject(e);
+          } else {
+            batch.forEach((b, i) => b.resolve(r.jobs[i]));
+          }
+        },
+        (e) => { for (const b of batch) b.reject(e); },
+      ).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+}
+
 const fetchJobs = (q, max, waitMs, lockMs = 30_000) => call('POST', `/v1/queues/${q}/fetch`, { max, waitMs, lockMs });
 const ack = (q, jobs) => call('POST', `/v1/queues/${q}/ack`, { complete: jobs.map((j) => ({ id: j.id, token: j.token })) });
 
@@ -79,6 +134,26 @@ if (inPhase(1)) {
 if (inPhase(2)) {
   log(`cronq 2: enqueue, ${cfg.inflight} in flight`);
   results.enqueueConcurrent = await timed({ ...common, parallel: cfg.inflight, step: () => enqueue(`${run}-s2`) });
+  const maxInFlight = Number(process.env.COALESCE_INFLIGHT || 2);
+  log(`cronq 2: enqueue, ${cfg.inflight} in flight, coalescing client (at most ${maxInFlight} requests in flight)`);
+  // Self-check: concurrent adds with distinct data (250 adds, so more than
+  // one request); each caller must get the id of its own job.
+  const check = new CoalescingQueue(`${run}-s2check`, { maxBatch: 100, maxInFlight });
+  const got = await Promise.all(Array.from({ length: 250 }, (_, i) => check.add({ name: 'check', data: { i } })));
+  if (check.requests < 3) throw new Error(`coalescing check: ${check.requests} requests for 250 adds`);
+  for (const i of [0, 1, 99, 100, 101, 249]) {
+    const j = await call('GET', `/v1/queues/${run}-s2check/jobs/${encodeURIComponent(got[i].id)}`);
+    if (j.data?.i !== i) throw new Error(`coalescing check: add #${i} got job ${got[i].id} holding ${JSON.stringify(j.data)}`);
+  }
+  const cq = new CoalescingQueue(`${run}-s2c`, { maxBatch: cfg.batch, maxInFlight });
+  const r = await timed({
+    ...common, parallel: cfg.inflight,
+    step: async () => {
+      const a = await cq.add(job);
+      if (!a?.id) throw new Error(`add answered ${JSON.stringify(a)}`);
+    },
+  });
+  results.enqueueConcurrentCoalesced = { ...r, maxInFlight, requests: cq.requests, jobsPerRequest: cq.jobs / cq.requests };
 }
 
 if (inPhase(3)) {
