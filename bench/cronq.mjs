@@ -1,0 +1,258 @@
+// cronq side of the benchmark: the six scenarios over cronq's HTTP API, with
+// Node's own http module and a keep-alive Agent (no client library).
+// Env: CRONQ_URL, CRONQ_TOKEN, CRONQ_PID (server process), CRONQ_DATA (data folder).
+import http from 'node:http';
+import {
+  parseArgs, wants, payload, timed, CpuMeter, latencyStats, rssBytes, dirBytes, now, sleep, log, emit,
+} from './common.mjs';
+
+const cfg = parseArgs();
+// run.sh runs scenarios 1-5 (CRONQ_PHASE=main) and scenario 6 (CRONQ_PHASE=memory)
+// against two fresh servers, so the memory figures start from an empty database.
+const phase = process.env.CRONQ_PHASE || 'all';
+const inPhase = (n) => wants(cfg, n) && (phase === 'all' || (phase === 'memory') === (n === 6));
+const base = new URL(process.env.CRONQ_URL || 'http://127.0.0.1:7700');
+const token = process.env.CRONQ_TOKEN;
+const pid = Number(process.env.CRONQ_PID);
+const dataDir = process.env.CRONQ_DATA;
+if (!token || !pid || !dataDir) throw new Error('set CRONQ_URL, CRONQ_TOKEN, CRONQ_PID and CRONQ_DATA');
+
+// One keep-alive pool; maxSockets bounds the connections a scenario opens.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+
+function call(method, path, body) {
+  return new Promise((resolve, reject) => {
+    const buf = body === undefined ? null : Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      {
+        host: base.hostname, port: base.port, method, path, agent,
+        headers: buf ? { ...headers, 'content-length': buf.length } : headers,
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode >= 300) return reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
+          resolve(text ? JSON.parse(text) : null);
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    if (buf) req.write(buf);
+    req.end();
+  });
+}
+
+const data = payload(cfg.payloadBytes);
+const job = { name: 'bench', data };
+const enqueue = (q, j = job) => call('POST', `/v1/queues/${q}/jobs`, j);
+const enqueueBatch = (q, n) => call('POST', `/v1/queues/${q}/jobs`, { jobs: Array.from({ length: n }, () => job) });
+// A client that coalesces concurrent single adds into batch requests, the way
+// the planned TypeScript SDK will: an add() made while `maxInFlight` requests
+// are outstanding waits in a queue; when a request returns, everything queued
+// (up to `maxBatch`) goes out as one POST {jobs:[...]}, and each caller's
+// promise resolves with its own {id, duplicate} from the answer, in order.
+// Adds made in the same tick are gathered before the first request leaves.
+// A batch is validated as a whole by the server, so a rejected batch rejects
+// every add in it (the SDK will have to retry the valid ones alone).
+class CoalescingQueue {
+  constructor(queue, { maxBatch = 1000, maxInFlight = 1 } = {}) {
+    this.path = `/v1/queues/${queue}/jobs`;
+    this.maxBatch = maxBatch;
+    this.maxInFlight = maxInFlight;
+    this.pending = [];
+    this.inFlight = 0;
+    this.scheduled = false;
+    this.requests = 0;
+    this.jobs = 0;
+  }
+  add(j) {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ j, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        queueMicrotask(() => {
+          this.scheduled = false;
+          this.pump();
+        });
+      }
+    });
+  }
+  pump() {
+    while (this.inFlight < this.maxInFlight && this.pending.length) {
+      const batch = this.pending.splice(0, this.maxBatch);
+      this.inFlight++;
+      this.requests++;
+      this.jobs += batch.length;
+      call('POST', this.path, { jobs: batch.map((e) => e.j) }).then(
+        (r) => {
+          if (r.jobs?.length !== batch.length) {
+            const e = new Error(`batch answer has ${r.jobs?.length} entries for ${batch.length} jobs`);
+            for (const b of batch) b.reject(e);
+          } else {
+            batch.forEach((b, i) => b.resolve(r.jobs[i]));
+          }
+        },
+        (e) => { for (const b of batch) b.reject(e); },
+      ).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+}
+
+const fetchJobs = (q, max, waitMs, lockMs = 30_000) => call('POST', `/v1/queues/${q}/fetch`, { max, waitMs, lockMs });
+const ack = (q, jobs) => call('POST', `/v1/queues/${q}/ack`, { complete: jobs.map((j) => ({ id: j.id, token: j.token })) });
+
+async function fill(q, total, batch = cfg.batch, parallel = 2) {
+  let left = total;
+  const loop = async () => {
+    while (left > 0) {
+      const n = Math.min(batch, left);
+      left -= n;
+      await enqueueBatch(q, n);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, loop));
+}
+
+const results = {};
+const run = `r${Date.now().toString(36)}`;
+const common = { seconds: cfg.seconds, warmupSeconds: cfg.warmupSeconds, serverPid: pid };
+
+await call('GET', '/healthz');
+
+if (inPhase(1)) {
+  log('cronq 1: enqueue one at a time');
+  results.enqueueSequential = await timed({ ...common, step: () => enqueue(`${run}-s1`) });
+}
+
+if (inPhase(2)) {
+  log(`cronq 2: enqueue, ${cfg.inflight} in flight`);
+  results.enqueueConcurrent = await timed({ ...common, parallel: cfg.inflight, step: () => enqueue(`${run}-s2`) });
+  const maxInFlight = Number(process.env.COALESCE_INFLIGHT || 2);
+  log(`cronq 2: enqueue, ${cfg.inflight} in flight, coalescing client (at most ${maxInFlight} requests in flight)`);
+  // Self-check: concurrent adds with distinct data (250 adds, so more than
+  // one request); each caller must get the id of its own job.
+  const check = new CoalescingQueue(`${run}-s2check`, { maxBatch: 100, maxInFlight });
+  const got = await Promise.all(Array.from({ length: 250 }, (_, i) => check.add({ name: 'check', data: { i } })));
+  if (check.requests < 3) throw new Error(`coalescing check: ${check.requests} requests for 250 adds`);
+  for (const i of [0, 1, 99, 100, 101, 249]) {
+    const j = await call('GET', `/v1/queues/${run}-s2check/jobs/${encodeURIComponent(got[i].id)}`);
+    if (j.data?.i !== i) throw new Error(`coalescing check: add #${i} got job ${got[i].id} holding ${JSON.stringify(j.data)}`);
+  }
+  const cq = new CoalescingQueue(`${run}-s2c`, { maxBatch: cfg.batch, maxInFlight });
+  const r = await timed({
+    ...common, parallel: cfg.inflight,
+    step: async () => {
+      const a = await cq.add(job);
+      if (!a?.id) throw new Error(`add answered ${JSON.stringify(a)}`);
+    },
+  });
+  results.enqueueConcurrentCoalesced = { ...r, maxInFlight, requests: cq.requests, jobsPerRequest: cq.jobs / cq.requests };
+}
+
+if (inPhase(3)) {
+  log(`cronq 3: enqueue in batches of ${cfg.batch}`);
+  results.enqueueBatch = await timed({ ...common, perStep: cfg.batch, step: () => enqueueBatch(`${run}-s3`, cfg.batch) });
+}
+
+if (inPhase(4)) {
+  const q = `${run}-s4`;
+  const total = cfg.processJobs;
+  log(`cronq 4: pre-enqueue ${total}, then process with ~${cfg.processConcurrency} in flight`);
+  await fill(q, total);
+  // Fetch loops: each fetches a batch, "processes" every job (a no-op,
+  // awaited like a handler), acks the batch, and fetches again.
+  const loops = Number(process.env.FETCH_LOOPS || 2);
+  const max = Math.ceil(cfg.processConcurrency / loops);
+  let done = 0;
+  let fetches = 0;
+  const meter = new CpuMeter(pid);
+  const t0 = now();
+  let tEnd = 0;
+  const loop = async () => {
+    while (done < total) {
+      fetches++;
+      const { jobs } = await fetchJobs(q, max, 200);
+      if (!jobs.length) continue;
+      await Promise.all(jobs.map(async () => {}));
+      const r = await ack(q, jobs);
+      const bad = r.complete.filter((e) => !e.ok);
+      if (bad.length) throw new Error(`ack failed: ${JSON.stringify(bad[0])}`);
+      done += jobs.length;
+      if (done >= total && !tEnd) tEnd = now();
+    }
+  };
+  await Promise.all(Array.from({ length: loops }, loop));
+  const seconds = (tEnd - t0) / 1000;
+  results.process = {
+    jobs: done, seconds, jobsPerSec: done / seconds, loops, maxPerFetch: max, fetches,
+    ...meter.stop(done, seconds),
+  };
+}
+
+if (inPhase(5)) {
+  const q = `${run}-s5`;
+  const n = cfg.latencyWarmup + cfg.latencySamples;
+  log(`cronq 5: enqueue-to-start latency, ${cfg.latencySamples} samples`);
+  const sent = new Map();
+  const samples = [];
+  let seen = null; // resolves when the worker has seen the pending job
+  let stop = false;
+  const worker = (async () => {
+    while (!stop) {
+      const { jobs } = await fetchJobs(q, 1, 2_000);
+      const t = now();
+      for (const j of jobs) {
+        const t0 = sent.get(j.data.i);
+        if (t0 !== undefined && j.data.i >= cfg.latencyWarmup) samples.push(t - t0);
+        await ack(q, [j]);
+        seen?.();
+      }
+    }
+  })();
+  await sleep(100);
+  for (let i = 0; i < n; i++) {
+    const p = new Promise((r) => { seen = r; });
+    sent.set(i, now());
+    await enqueue(q, { name: 'lat', data: { i } });
+    await p;
+    await sleep(2); // let the worker get back into its long poll: idle worker
+  }
+  stop = true;
+  await worker;
+  results.latency = latencyStats(samples);
+}
+
+if (inPhase(6)) {
+  const q = `${run}-s6`;
+  log(`cronq 6: fill ${cfg.fillJobs} waiting jobs (${cfg.payloadBytes}-byte payload)`);
+  await sleep(1000);
+  const rss0 = rssBytes(pid);
+  const disk0 = dirBytes(dataDir);
+  const t0 = now();
+  await fill(q, cfg.fillJobs);
+  const fillSeconds = (now() - t0) / 1000;
+  await sleep(2000); // let a checkpoint run
+  const rss1 = rssBytes(pid);
+  const disk1 = dirBytes(dataDir);
+  const qi = await call('GET', `/v1/queues/${q}`);
+  results.memory = {
+    jobs: cfg.fillJobs,
+    waiting: qi.counts.waiting,
+    fillSeconds,
+    fillJobsPerSec: cfg.fillJobs / fillSeconds,
+    rssBefore: rss0, rssAfter: rss1,
+    memBytesPerJob: (rss1 - rss0) / cfg.fillJobs,
+    diskBefore: disk0.total, diskAfter: disk1.total, diskFiles: disk1.files,
+    diskBytesPerJob: (disk1.total - disk0.total) / cfg.fillJobs,
+  };
+}
+
+agent.destroy();
+emit('cronq', results);

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# cronq vs BullMQ, side by side, in one run on this machine.
+#
+#   bench/run.sh            full run (about 5 minutes on 2 cores)
+#   bench/run.sh --quick    smoke run: shorter timings, 100k jobs in scenario 6
+#   bench/run.sh --only=4,5 a subset of the scenarios (1-6)
+#
+# Starts a private redis-server (no persistence) and a private cronq (fsync on
+# every commit) on free loopback ports with temporary data folders, runs the
+# scenarios for both, stops both, prints the table and writes
+# bench/results/latest.md. Env: CRONQ_BIN (default build/src/cli/cronq),
+# REDIS_SERVER (default redis-server), KEEP_TMP=1 to keep the data folders.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+cd "$here"
+
+args=("$@")
+quick=""
+for a in "${args[@]}"; do [[ "$a" == "--quick" ]] && quick="--quick"; done
+
+export CRONQ_BIN="${CRONQ_BIN:-$root/build/src/cli/cronq}"
+export REDIS_SERVER="${REDIS_SERVER:-redis-server}"
+export CLK_TCK="$(getconf CLK_TCK)"
+
+if [[ ! -x "$CRONQ_BIN" ]]; then
+  echo "run.sh: no cronq binary at $CRONQ_BIN; build it first:" >&2
+  echo "  cd $root && cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build cronq" >&2
+  exit 1
+fi
+command -v "$REDIS_SERVER" >/dev/null || { echo "run.sh: $REDIS_SERVER not found" >&2; exit 1; }
+
+if [[ ! -d node_modules/bullmq ]]; then
+  echo "installing npm dependencies into bench/node_modules" >&2
+  npm ci --no-audit --no-fund >&2
+fi
+
+tmp="$(mktemp -d /tmp/cronq-bench.XXXXXX)"
+redis_pid=""
+cronq_pid=""
+cronq_port=""
+client_pid=""
+cleanup() {
+  local rc=$?
+  for p in $client_pid $cronq_pid $redis_pid; do
+    if kill -0 "$p" 2>/dev/null; then
+      kill -TERM "$p" 2>/dev/null || true
+      wait "$p" 2>/dev/null || true
+    fi
+  done
+  if [[ -n "${KEEP_TMP:-}" ]]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# client CMD... >OUT: runs a scenario script in the background and waits, so
+# that a signal reaches the trap at once instead of after the script ends.
+client() {
+  "$@" &
+  client_pid=$!
+  wait "$client_pid"
+  client_pid=""
+}
+
+free_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+wait_for() { # wait_for SECONDS COMMAND...: retry COMMAND every 50 ms
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.05
+  done
+}
+
+# Redis without persistence: BullMQ's usual setup, and the fastest one.
+redis_port="$(free_port)"
+mkdir -p "$tmp/redis"
+"$REDIS_SERVER" --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no \
+  --dir "$tmp/redis" --logfile "$tmp/redis.log" --maxmemory-policy noeviction &
+redis_pid=$!
+wait_for 10 redis-cli -p "$redis_port" ping || { echo "redis did not start" >&2; cat "$tmp/redis.log" >&2; exit 1; }
+
+# start_cronq NAME [FLAGS...]: a private cronq on a free port; sets cronq_port.
+token="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+start_cronq() {
+  local name="$1"; shift
+  cronq_port="$(free_port)"
+  mkdir -p "$tmp/$name"
+  CRONQ_ADMIN_TOKEN="$token" "$CRONQ_BIN" --data "$tmp/$name" serve --listen "127.0.0.1:$cronq_port" --no-job-logs "$@" \
+    >"$tmp/$name.out" 2>"$tmp/$name.err" &
+  cronq_pid=$!
+  wait_for 10 grep -q "listening on http://127.0.0.1:$cronq_port" "$tmp/$name.out" ||
+    { echo "cronq did not start" >&2; cat "$tmp/$name.out" "$tmp/$name.err" >&2; exit 1; }
+}
+stop_cronq() {
+  kill -TERM "$cronq_pid" 2>/dev/null || true
+  wait "$cronq_pid" 2>/dev/null || true
+  cronq_pid=""
+}
+run_cronq() { # run_cronq NAME OUT [ENV=VALUE...]: the scenarios against the running cronq
+  local name="$1" out="$2"; shift 2
+  client env CRONQ_URL="http://127.0.0.1:$cronq_port" CRONQ_TOKEN="$token" CRONQ_PID="$cronq_pid" \
+    CRONQ_DATA="$tmp/$name" "$@" node cronq.mjs "${args[@]}" >"$out"
+}
+
+echo "redis-server pid $redis_pid on 127.0.0.1:$redis_port" >&2
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+# cronq with its default durability: every commit fsync'd (group commit).
+start_cronq cronq
+echo "cronq pid $cronq_pid on 127.0.0.1:$cronq_port (fsync on every commit)" >&2
+run_cronq cronq "$tmp/cronq.json" CRONQ_PHASE=main
+stop_cronq
+# Scenario 6 on a fresh server and an empty data folder.
+wants_6=1
+for a in "${args[@]}"; do [[ "$a" == --only=* && ! ",${a#--only=}," == *,6,* ]] && wants_6=0; done
+if [[ $wants_6 == 1 ]]; then
+  start_cronq cronq-mem
+  echo "cronq pid $cronq_pid on 127.0.0.1:$cronq_port (fresh, for scenario 6)" >&2
+  run_cronq cronq-mem "$tmp/cronq-mem.json" CRONQ_PHASE=memory
+  stop_cronq
+  cat "$tmp/cronq-mem.json" >>"$tmp/cronq.json"
+fi
+
+client env REDIS_PORT="$redis_port" REDIS_PID="$redis_pid" node bullmq.mjs "${args[@]}" >"$tmp/bullmq.json"
+
+# Diagnostic: the same cronq without fsync (--unsafe-no-fsync), to show what
+# the durable commit costs in each scenario. NO_FSYNC_RUN=0 skips it.
+if [[ "${NO_FSYNC_RUN:-1}" != 0 ]]; then
+  start_cronq cronq-nofsync --unsafe-no-fsync
+  echo "cronq --unsafe-no-fsync pid $cronq_pid on 127.0.0.1:$cronq_port (diagnostic)" >&2
+  run_cronq cronq-nofsync "$tmp/cronq-nofsync.json" CRONQ_PHASE=main
+  stop_cronq
+fi
+
+mkdir -p results
+stamp="$(date -u +%Y%m%d-%H%M%S)"
+node report.mjs "$tmp/cronq.json" "$tmp/bullmq.json" "$tmp/cronq-nofsync.json" $quick | tee "results/$stamp${quick:+-quick}.md" >results/latest.md
+cat results/latest.md
