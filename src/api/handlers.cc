@@ -3,6 +3,8 @@
 
 #include "api/api_ctx.h"
 #include "api/errors.h"
+#include "api/schedule_json.h"
+#include "push/http_caller.h"
 #include "core/limits.h"
 #include "core/validate.h"
 
@@ -149,13 +151,20 @@ void Api::ListJobs(Ctx& c) {
   q.to = *to;
   engine_.ListJobs(c.queue, std::move(q), c.Then<JobPage>([](Ctx& c, JobPage p) {
     json arr = json::array();
-    for (const Job& j : p.jobs) arr.push_back(JobJson(j, false));
+    for (const Job& j : p.jobs) {
+      arr.push_back(JobJson(j, false));
+      if (j.queue == push::kHttpQueue) MaskSecrets(arr.back()["data"]);
+    }
     c.Json(200, {{"jobs", std::move(arr)}, {"nextCursor", p.next_cursor.empty() ? json(nullptr) : json(p.next_cursor)}});
   }));
 }
 
 void Api::GetJob(Ctx& c) {
-  engine_.GetJob(c.queue, c.id, c.Then<Job>([](Ctx& c, Job j) { c.Json(200, JobJson(j, true)); }));
+  engine_.GetJob(c.queue, c.id, c.Then<Job>([](Ctx& c, Job j) {
+    json out = JobJson(j, true);
+    if (j.queue == push::kHttpQueue) MaskSecrets(out["data"]);
+    c.Json(200, out);
+  }));
 }
 
 void Api::RemoveJob(Ctx& c) {

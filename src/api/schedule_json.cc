@@ -6,6 +6,8 @@
 #include "core/cron/cron_schedule.h"
 #include "core/cron/iso8601.h"
 #include "core/validate.h"
+#include "net/http.h"
+#include "push/http_caller.h"
 
 namespace cronq::api {
 namespace {
@@ -34,27 +36,58 @@ Result<int64_t> Int(const json& j, const char* key, int64_t def) {
 
 }  // namespace
 
-Result<ScheduleDef> ParseSchedule(const json& j, const std::string& name) {
-  if (!j.is_object()) return Status::InvalidArgument("a schedule must be an object {cron, tz, target, ...}");
-  CRONQ_RETURN_IF_ERROR(CheckKeys(j, {"cron", "tz", "target", "missed", "missedMax", "missedWithinMs", "overlap", "graceMs",
-                                 "startAt", "endAt", "paused"},
-                             "schedule"));
-  ScheduleDef d;
-  d.name = name;
-  auto cron = j.find("cron");
-  if (cron == j.end() || !cron->is_string()) return Status::InvalidArgument("cron is required: a cron expression");
-  d.expr = cron->get<std::string>();
-  if (d.expr.size() > 256) return Status::InvalidArgument("cron is longer than 256 characters");
-  if (auto tz = j.find("tz"); tz != j.end() && !tz->is_null()) {
-    if (!tz->is_string()) return Status::InvalidArgument("tz must be an IANA zone name such as Europe/London");
-    d.tz = tz->get<std::string>();
-  }
-  Result<CronSchedule> parsed = CronSchedule::Create(d.expr, d.tz);
-  if (!parsed.ok()) return parsed.status();
+namespace {
 
-  auto target = j.find("target");
-  if (target == j.end() || !target->is_object())
-    return Status::InvalidArgument("target is required: {queue, name, data, opts}");
+// {url, method, headers, bearer, timeoutMs, opts}: each slot enqueues an HTTP call
+// into the internal queue that push::HttpCaller serves (retried like any job).
+Status ParseUrlTarget(const json& t, ScheduleDef& d) {
+  CRONQ_RETURN_IF_ERROR(CheckKeys(t, {"url", "method", "headers", "bearer", "timeoutMs", "body", "opts"}, "target"));
+  if (!t["url"].is_string()) return Status::InvalidArgument("target.url must be a string");
+  const std::string url = t["url"].get<std::string>();
+  if (url.size() > 2048) return Status::InvalidArgument("target.url is longer than 2048 characters");
+  Result<net::Url> parsed = net::ParseUrl(std::string_view(url).substr(0, url.find('?')));
+  if (!parsed.ok()) return Status::InvalidArgument("target.url: " + parsed.status().message());
+  if (parsed->scheme != "http") return Status::InvalidArgument("target.url: only http:// URLs are supported yet");
+  json req = {{"url", url}, {"method", t.value("method", "GET")}, {"headers", json::object()}};
+  static const char* const kMethods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+  bool method_ok = false;
+  for (const char* m : kMethods) method_ok = method_ok || req["method"] == m;
+  if (!method_ok) return Status::InvalidArgument("target.method must be GET, POST, PUT, PATCH or DELETE");
+  if (t.contains("headers")) {
+    if (!t["headers"].is_object()) return Status::InvalidArgument("target.headers must be an object of strings");
+    for (auto& [k, v] : t["headers"].items()) {
+      if (!v.is_string() || k.find_first_of("\r\n:") != std::string::npos)
+        return Status::InvalidArgument("target.headers must map header names to strings");
+      req["headers"][k] = v;
+    }
+  }
+  if (t.contains("bearer")) {
+    if (!t["bearer"].is_string()) return Status::InvalidArgument("target.bearer must be a string");
+    req["headers"]["Authorization"] = "Bearer " + t["bearer"].get<std::string>();
+  }
+  if (t.contains("body")) {
+    if (!t["body"].is_string()) return Status::InvalidArgument("target.body must be a string");
+    req["body"] = t["body"];
+  }
+  int64_t timeout = 30'000;
+  if (t.contains("timeoutMs")) {
+    if (!t["timeoutMs"].is_number_integer()) return Status::InvalidArgument("target.timeoutMs must be an integer");
+    timeout = t["timeoutMs"].get<int64_t>();
+  }
+  if (timeout < 1 || timeout > push::kHttpTimeoutMax)
+    return Status::InvalidArgument("target.timeoutMs must be between 1 and 300000");
+  req["timeoutMs"] = timeout;
+  // Vercel Cron never retries; cronq does: 3 attempts, exponential backoff from 1 s.
+  json opts = t.contains("opts") ? t["opts"] : json{{"attempts", 3}, {"backoff", {{"type", "exponential"}, {"delay", 1000}}}};
+  Result<NewJob> nj = ParseNewJob(json{{"name", "http"}, {"data", req}, {"opts", opts}});
+  if (!nj.ok()) return Status::InvalidArgument("target: " + nj.status().message());
+  d.queue = std::string(push::kHttpQueue);
+  d.job = std::move(nj).value();
+  return Status::Ok();
+}
+
+Status ParseQueueTarget(const json& t, const std::string& name, ScheduleDef& d) {
+  const json* target = &t;  // {queue, name, data, opts}
   CRONQ_RETURN_IF_ERROR(CheckKeys(*target, {"queue", "name", "data", "opts"}, "target"));
   auto queue = target->find("queue");
   if (queue == target->end() || !queue->is_string()) return Status::InvalidArgument("target.queue is required");
@@ -69,8 +102,12 @@ Result<ScheduleDef> ParseSchedule(const json& j, const std::string& name) {
                                                  : Status::InvalidArgument("target: " + nj.status().message());
   }
   if (!nj->opts.job_id.empty()) return Status::InvalidArgument("target.opts.jobId is not allowed: each fire has its own fire id");
+  if (d.queue == push::kHttpQueue) return Status::InvalidArgument("target.queue cronq:http is internal: give target.url");
   d.job = std::move(nj).value();
+  return Status::Ok();
+}
 
+Result<ScheduleDef> ParsePolicy(const json& j, ScheduleDef d) {
   SchedulePolicy& p = d.policy;
   if (auto m = j.find("missed"); m != j.end() && !m->is_null()) {
     std::optional<MissedPolicy> mp = m->is_string() ? ParseMissedPolicy(m->get<std::string>()) : std::nullopt;
@@ -103,10 +140,58 @@ Result<ScheduleDef> ParseSchedule(const json& j, const std::string& name) {
   return d;
 }
 
+}  // namespace
+
+void MaskSecrets(json& request) {
+  if (!request.is_object() || !request.contains("headers") || !request["headers"].is_object()) return;
+  for (auto& [k, v] : request["headers"].items()) {
+    std::string lower = k;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "authorization" || lower.find("secret") != std::string::npos || lower.find("token") != std::string::npos)
+      v = "***";
+  }
+}
+
+Result<ScheduleDef> ParseSchedule(const json& j, const std::string& name) {
+  if (!j.is_object()) return Status::InvalidArgument("a schedule must be an object {cron, tz, target, ...}");
+  CRONQ_RETURN_IF_ERROR(CheckKeys(j, {"cron", "tz", "target", "missed", "missedMax", "missedWithinMs", "overlap", "graceMs",
+                                 "startAt", "endAt", "paused"},
+                             "schedule"));
+  ScheduleDef d;
+  d.name = name;
+  auto cron = j.find("cron");
+  if (cron == j.end() || !cron->is_string()) return Status::InvalidArgument("cron is required: a cron expression");
+  d.expr = cron->get<std::string>();
+  if (d.expr.size() > 256) return Status::InvalidArgument("cron is longer than 256 characters");
+  if (auto tz = j.find("tz"); tz != j.end() && !tz->is_null()) {
+    if (!tz->is_string()) return Status::InvalidArgument("tz must be an IANA zone name such as Europe/London");
+    d.tz = tz->get<std::string>();
+  }
+  Result<CronSchedule> parsed = CronSchedule::Create(d.expr, d.tz);
+  if (!parsed.ok()) return parsed.status();
+
+  auto target = j.find("target");
+  if (target == j.end() || !target->is_object())
+    return Status::InvalidArgument("target is required: {queue, name, data, opts} or {url, method, headers, bearer}");
+  if (target->contains("url")) {
+    CRONQ_RETURN_IF_ERROR(ParseUrlTarget(*target, d));
+  } else {
+    CRONQ_RETURN_IF_ERROR(ParseQueueTarget(*target, name, d));
+  }
+  return ParsePolicy(j, std::move(d));
+}
+
 json ScheduleJson(const ScheduleState& st, int next_runs) {
   const ScheduleDef& d = st.def;
-  json target = {{"queue", d.queue}, {"name", d.job.name}, {"opts", OptionsJson(d.job.opts)}};
-  target["data"] = json::parse(d.job.data, nullptr, false);
+  json target;
+  if (d.queue == push::kHttpQueue) {  // a URL target: show the request, never its secret
+    target = json::parse(d.job.data, nullptr, false);
+    MaskSecrets(target);
+    target["opts"] = OptionsJson(d.job.opts);
+  } else {
+    target = {{"queue", d.queue}, {"name", d.job.name}, {"opts", OptionsJson(d.job.opts)}};
+    target["data"] = json::parse(d.job.data, nullptr, false);
+  }
   json j = {{"name", d.name},
             {"cron", d.expr},
             {"tz", d.tz},

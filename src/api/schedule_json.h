@@ -16,4 +16,8 @@ Result<ScheduleDef> ParseSchedule(const nlohmann::json& j, const std::string& na
 nlohmann::json ScheduleJson(const ScheduleState& st, int next_runs);
 nlohmann::json SlotJson(const SlotRecord& r);
 
+// Replaces secret header values (Authorization, *secret*, *token*) of an HTTP
+// request description with "***", for answers that read-only tokens may see.
+void MaskSecrets(nlohmann::json& request);
+
 }  // namespace cronq::api

@@ -4,6 +4,9 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 namespace cronq::server {
 namespace {
 
@@ -81,6 +84,39 @@ Status ValidateConfig(const Config& cfg) {
   if (!cfg.admin_token.empty() && cfg.admin_token.size() < 16)
     return Status::InvalidArgument("the admin token must be at least 16 characters");
   if (cfg.threads < 0 || cfg.threads > 256) return Status::InvalidArgument("threads must be between 0 and 256");
+  return Status::Ok();
+}
+
+Status LoadVercelCrons(Config& cfg) {
+  if (cfg.vercel_json.empty()) return Status::Ok();
+  if (cfg.base_url.empty()) return Status::InvalidArgument("--vercel-json needs --base-url, the app's address");
+  std::ifstream in(cfg.vercel_json);
+  if (!in) return Status::InvalidArgument("cannot read " + cfg.vercel_json);
+  nlohmann::json v = nlohmann::json::parse(in, nullptr, false);
+  if (v.is_discarded() || !v.is_object()) return Status::InvalidArgument(cfg.vercel_json + " is not valid JSON");
+  if (!v.contains("crons")) return Status::Ok();
+  if (!v["crons"].is_array()) return Status::InvalidArgument(cfg.vercel_json + ": crons must be an array");
+  std::string base = cfg.base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  const char* secret = std::getenv("CRON_SECRET");
+  for (const nlohmann::json& c : v["crons"]) {
+    if (!c.is_object() || !c.contains("path") || !c["path"].is_string() || !c.contains("schedule") ||
+        !c["schedule"].is_string())
+      return Status::InvalidArgument(cfg.vercel_json + ": each cron needs a path and a schedule");
+    const std::string path = c["path"].get<std::string>();
+    if (path.empty() || path[0] != '/') return Status::InvalidArgument(cfg.vercel_json + ": path must start with /");
+    std::string name = "vercel";
+    for (char ch : path.substr(0, path.find('?'))) {
+      const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                      ch == '_';
+      name += ch == '/' ? '.' : (ok ? ch : '-');
+    }
+    while (name.size() > 1 && name.back() == '.') name.pop_back();
+    nlohmann::json target = {{"url", base + path}, {"method", "GET"}};
+    if (secret && *secret) target["bearer"] = secret;
+    nlohmann::json body = {{"cron", c["schedule"]}, {"tz", "UTC"}, {"target", target}};
+    cfg.schedules.emplace_back(name.substr(0, 128), body.dump());
+  }
   return Status::Ok();
 }
 

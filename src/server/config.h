@@ -23,7 +23,14 @@ struct Config {
   // [[schedules]] from the config file: (name, the PUT /v1/schedules body as JSON).
   // Upserted at every start, so the file is the source of truth for them.
   std::vector<std::pair<std::string, std::string>> schedules;
+  // A Next.js app's vercel.json: its `crons` become URL schedules on base_url,
+  // called with GET and `Authorization: Bearer $CRON_SECRET` like Vercel Cron.
+  std::string vercel_json;
+  std::string base_url;
 };
+
+// Reads vercel.json's crons into cfg.schedules (names "vercel.<path>").
+Status LoadVercelCrons(Config& cfg);
 
 // Reads a cronq.toml file into `cfg`. Unknown keys are errors, so typos show.
 Status LoadConfigFile(const std::string& path, Config& cfg);

@@ -22,6 +22,7 @@
 #include "core/validate.h"
 #include "engine/engine.h"
 #include "net/http_server.h"
+#include "push/http_caller.h"
 #include "storage/sqlite_store.h"
 
 namespace cronq::server {
@@ -107,6 +108,10 @@ int RunServer(Config cfg) {
     return 2;
   }
   SetUpLogging(cfg);
+  if (Status st = LoadVercelCrons(cfg); !st.ok()) {
+    std::fprintf(stderr, "cronq: %s\n", st.message().c_str());
+    return 2;
+  }
   std::error_code ec;
   fs::create_directories(cfg.data_dir, ec);
   if (ec) {
@@ -158,9 +163,13 @@ int RunServer(Config cfg) {
     engine.Stop();
     return 1;
   }
+  push::HttpCaller caller(engine);
+  caller.Start();
   if (Status st = UpsertConfigSchedules(cfg, engine); !st.ok()) {
     std::fprintf(stderr, "cronq: %s\n", st.message().c_str());
+    caller.RequestStop();
     engine.Stop();
+    caller.Join();
     http.Stop(0);
     return 2;
   }
@@ -177,8 +186,12 @@ int RunServer(Config cfg) {
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("event=server.stop signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  // Park no new work, answer parked fetches, then let responses drain.
+  // Park no new work, answer parked fetches, then let responses drain. The URL
+  // caller stops fetching first; a call in flight ends or its lease expires and
+  // it is retried after the restart (at least once).
+  caller.RequestStop();
   engine.Stop();
+  caller.Join();
   http.Stop(5'000);
   spdlog::info("event=server.stopped");
   spdlog::shutdown();
