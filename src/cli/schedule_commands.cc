@@ -52,13 +52,10 @@ void AddSet(CLI::App& parent, std::shared_ptr<ClientOptions> o, int& rc) {
   });
 }
 
-void AddShow(CLI::App& parent, std::shared_ptr<ClientOptions> o, int& rc) {
-  auto name = std::make_shared<std::string>();
-  CLI::App* cmd = parent.add_subcommand("show", "A schedule with its next runs and slot history");
-  cmd->add_option("name", *name)->required();
-  cmd->callback([=, &rc] {
-    rc = WithClient(*o, [&](Client& c) {
-      return PrintOr(*o, c.Call("GET", "/v1/schedules/" + Seg(*name) + "?next=5&history=20"), [](const json& j) {
+// One schedule with its next runs and slot history.
+int Show(const ClientOptions& o, const std::string& name) {
+  return WithClient(o, [&](Client& c) {
+      return PrintOr(o, c.Call("GET", "/v1/schedules/" + Seg(name) + "?next=5&history=20"), [](const json& j) {
         std::printf("name:     %s\ncron:     %s (%s)\ntarget:   queue %s, job %s\npolicies: missed=%s overlap=%s\n",
                     Str(j["name"]).c_str(), Str(j["cron"]).c_str(), Str(j["tz"]).c_str(),
                     Str(j["target"]["queue"]).c_str(), Str(j["target"]["name"]).c_str(), Str(j["missed"]).c_str(),
@@ -76,8 +73,14 @@ void AddShow(CLI::App& parent, std::shared_ptr<ClientOptions> o, int& rc) {
           PrintTable(rows);
         }
       });
-    });
   });
+}
+
+void AddShow(CLI::App& parent, std::shared_ptr<ClientOptions> o, int& rc) {
+  auto name = std::make_shared<std::string>();
+  CLI::App* cmd = parent.add_subcommand("show", "A schedule with its next runs and slot history");
+  cmd->add_option("name", *name)->required();
+  cmd->callback([=, &rc] { rc = Show(*o, *name); });
 }
 
 void AddSimple(CLI::App& parent, std::shared_ptr<ClientOptions> o, int& rc, const char* verb, const char* help,
@@ -98,8 +101,14 @@ void AddSimple(CLI::App& parent, std::shared_ptr<ClientOptions> o, int& rc, cons
 }  // namespace
 
 void AddScheduleCommands(CLI::App& app, std::shared_ptr<ClientOptions> o, int& rc) {
-  CLI::App* list = app.add_subcommand("schedules", "List schedules with their next run");
-  list->callback([o, &rc] {
+  auto one = std::make_shared<std::string>();
+  CLI::App* list = app.add_subcommand("schedules", "List schedules with their next run; with NAME, its history");
+  list->add_option("name", *one, "Show this schedule's next runs and slot history");
+  list->callback([o, one, &rc] {
+    if (!one->empty()) {
+      rc = Show(*o, *one);
+      return;
+    }
     rc = WithClient(*o, [&](Client& c) {
       return PrintOr(*o, c.Call("GET", "/v1/schedules"), [](const json& j) {
         std::vector<std::vector<std::string>> rows = {{"SCHEDULE", "CRON", "TZ", "QUEUE", "NEXT", "PAUSED"}};

@@ -48,6 +48,9 @@ Job ReadJob(const Stmt& s) {
   return j;
 }
 
+
+}  // namespace
+
 // Numeric ids are row numbers; anything else is a caller-chosen jobId.
 std::optional<int64_t> NumericId(std::string_view id) {
   int64_t v = 0;
@@ -55,8 +58,6 @@ std::optional<int64_t> NumericId(std::string_view id) {
   if (ec != std::errc() || p != id.data() + id.size() || v <= 0) return std::nullopt;
   return v;
 }
-
-}  // namespace
 
 Result<JobRef> SqliteStore::FindJob(std::string_view queue, std::string_view id) {
   std::optional<int64_t> seq = NumericId(id);

@@ -304,15 +304,26 @@ SqliteStore::Held ReadHeld(const Stmt& s, int c) {
 
 Result<SqliteStore::Held> SqliteStore::FindHeld(std::string_view queue, std::string_view id,
                                                std::string_view token) {
-  CRONQ_ASSIGN_OR_RETURN(JobRef ref, FindJob(queue, id));
-  CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT token, " CRONQ_HELD_COLUMNS " FROM jobs WHERE seq = ?1"));
-  if (!s.Bind(1, ref.seq).Step()) return Poison(s.status().ok() ? Status::NotFound("job not found") : s.status());
-  if (ref.state != JobState::kActive || s.Text(0) != token) {
-    return Status::Conflict("lease token is stale: job " + std::string(id) + " is " +
-                            std::string(StateName(ref.state)) +
-                            (ref.state == JobState::kActive ? " under another lease" : ""));
+  // One lookup on the hot acknowledgement path (id -> row, state and token).
+  std::optional<int64_t> seq = NumericId(id);
+  const char* sql = seq ? "SELECT state, token, " CRONQ_HELD_COLUMNS " FROM jobs WHERE seq = ?2 AND queue = ?1"
+                        : "SELECT state, token, " CRONQ_HELD_COLUMNS " FROM jobs WHERE queue = ?1 AND custom_id = ?2";
+  CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare(sql));
+  s.Bind(1, queue);
+  if (seq) s.Bind(2, *seq);
+  else s.Bind(2, id);
+  if (!s.Step()) {
+    CRONQ_RETURN_IF_ERROR(Poison(s.status()));
+    return Status::NotFound("job " + std::string(id) + " not found in queue " + std::string(queue));
   }
-  return ReadHeld(s, 1);
+  const auto state = static_cast<JobState>(s.Int(0));
+  if (state != JobState::kActive || s.Text(1) != token) {
+    return Status::Conflict("lease token is stale: job " + std::string(id) + " is " + std::string(StateName(state)) +
+                            (state == JobState::kActive ? " under another lease" : ""));
+  }
+  SqliteStore::Held h = ReadHeld(s, 2);
+  h.id = std::string(id);
+  return h;
 }
 
 Result<TimeMs> SqliteStore::Extend(const ExtendSpec& spec, TimeMs now) {

@@ -114,6 +114,8 @@ Backoff DecodeBackoff(std::string_view s);
 std::string EncodeRetention(const Retention& r);
 Retention DecodeRetention(std::string_view s);
 std::string JobIdOf(int64_t seq, std::string_view custom_id);
+// Numeric ids are row numbers; anything else is a caller-chosen jobId.
+std::optional<int64_t> NumericId(std::string_view id);
 std::string EncodeOptions(const JobOptions& o);
 
 // The columns of a leased job that acknowledging it needs, read by ReadHeld.

@@ -120,3 +120,35 @@ TEST(Cli, CronNextPrintsUtcInstantsAndRejectsBadExpressions) {
 
 }  // namespace
 }  // namespace cronq::testing
+
+namespace cronq::testing {
+namespace {
+
+TEST(Cli, SchedulesSetShowTriggerAndRemove) {
+  TempDir dir;
+  ServerProcess s(dir.File("data"));
+  s.Start();
+  const std::string base = "--url " + s.url() + " --token " + s.token() + " ";
+  CliRun r = Cli(base + "schedule set nightly --cron '0 3 * * *' --tz Europe/London --queue reports "
+                        "--data '{\"kind\":\"daily\"}' --missed skip --overlap forbid");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("schedule nightly: next"), std::string::npos) << r.out;
+  r = Cli(base + "schedules");
+  EXPECT_NE(r.out.find("nightly"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Europe/London"), std::string::npos) << r.out;
+  r = Cli(base + "schedule trigger nightly");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("trigger nightly: job"), std::string::npos) << r.out;
+  r = Cli(base + "schedules nightly");  // the history, as `schedule show`
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("manual trigger"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("missed=skip overlap=forbid"), std::string::npos) << r.out;
+  r = Cli(base + "schedule set bad --cron '0 25 * * *' --queue q");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.out.find("hour"), std::string::npos) << r.out;
+  EXPECT_EQ(Cli(base + "schedule rm nightly").code, 0);
+  EXPECT_NE(Cli(base + "schedule show nightly").code, 0);
+}
+
+}  // namespace
+}  // namespace cronq::testing
