@@ -61,6 +61,7 @@ Api::Api(Engine& engine, const TokenSet& tokens, Clock& clock, ApiOptions option
 }
 
 void Api::Handle(net::HttpRequest&& req, net::Responder respond) {
+  using S = Scope;
   auto ctx = std::make_shared<Ctx>();
   ctx->req = std::move(req);
   ctx->respond = std::move(respond);
@@ -88,6 +89,11 @@ void Api::Handle(net::HttpRequest&& req, net::Responder respond) {
                                                    std::string(ScopeName(r.scope))));
       }
       ctx->token = *tok;
+    }
+    if (!q.empty() && r.pattern[1] == "queues" && q.rfind("cronq:", 0) == 0 && r.scope != S::kRead &&
+        r.scope != S::kAdmin) {  // internal queues: cronq alone enqueues and works them
+      return ctx->Error(Status::PermissionDenied("queue " + q + " is internal to cronq: it can be read, and admins "
+                                                 "may retry or remove its jobs"));
     }
     if (!q.empty()) {  // schedule names follow the queue-name rules
       Status st = ValidateQueueName(q);
@@ -125,7 +131,11 @@ void Api::Ctx::Send(net::HttpResponse r) {
   fn(std::move(r));
 }
 
-void Api::Ctx::Json(int status, const nlohmann::json& j) { Send(status, j.dump()); }
+// Stored text can hold bytes that are not UTF-8 (an app's error page): replace
+// them rather than fail the answer.
+void Api::Ctx::Json(int status, const nlohmann::json& j) {
+  Send(status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
 
 void Api::Ctx::Error(const Status& st) { Send(ErrorResponse(st)); }
 void Api::Ctx::Error(net::HttpResponse r) { Send(std::move(r)); }

@@ -1,5 +1,6 @@
 #include "api/schedule_json.h"
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "api/json_codec.h"
@@ -38,6 +39,25 @@ Result<int64_t> Int(const json& j, const char* key, int64_t def) {
 
 namespace {
 
+bool IsHeaderName(const std::string& k) {
+  if (k.empty() || k.size() > 128) return false;
+  for (char c : k)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  return true;
+}
+
+bool IsHeaderValue(const std::string& v) {
+  if (v.size() > 8192) return false;
+  for (char c : v)
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  return true;
+}
+
+bool IsFramingHeader(std::string k) {
+  for (char& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return k == "host" || k == "content-length" || k == "transfer-encoding" || k == "connection" || k == "upgrade";
+}
+
 // {url, method, headers, bearer, timeoutMs, opts}: each slot enqueues an HTTP call
 // into the internal queue that push::HttpCaller serves (retried like any job).
 Status ParseUrlTarget(const json& t, ScheduleDef& d) {
@@ -48,6 +68,7 @@ Status ParseUrlTarget(const json& t, ScheduleDef& d) {
   Result<net::Url> parsed = net::ParseUrl(std::string_view(url).substr(0, url.find('?')));
   if (!parsed.ok()) return Status::InvalidArgument("target.url: " + parsed.status().message());
   if (parsed->scheme != "http") return Status::InvalidArgument("target.url: only http:// URLs are supported yet");
+  if (t.contains("method") && !t["method"].is_string()) return Status::InvalidArgument("target.method must be a string");
   json req = {{"url", url}, {"method", t.value("method", "GET")}, {"headers", json::object()}};
   static const char* const kMethods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
   bool method_ok = false;
@@ -56,13 +77,15 @@ Status ParseUrlTarget(const json& t, ScheduleDef& d) {
   if (t.contains("headers")) {
     if (!t["headers"].is_object()) return Status::InvalidArgument("target.headers must be an object of strings");
     for (auto& [k, v] : t["headers"].items()) {
-      if (!v.is_string() || k.find_first_of("\r\n:") != std::string::npos)
-        return Status::InvalidArgument("target.headers must map header names to strings");
+      if (!IsHeaderName(k) || !v.is_string() || !IsHeaderValue(v.get<std::string>()))
+        return Status::InvalidArgument("target.headers must map header names (letters, digits, -) to one-line strings");
+      if (IsFramingHeader(k)) return Status::InvalidArgument("target.headers must not set " + k);
       req["headers"][k] = v;
     }
   }
   if (t.contains("bearer")) {
-    if (!t["bearer"].is_string()) return Status::InvalidArgument("target.bearer must be a string");
+    if (!t["bearer"].is_string() || !IsHeaderValue(t["bearer"].get<std::string>()))
+      return Status::InvalidArgument("target.bearer must be a one-line string");
     req["headers"]["Authorization"] = "Bearer " + t["bearer"].get<std::string>();
   }
   if (t.contains("body")) {
@@ -79,6 +102,9 @@ Status ParseUrlTarget(const json& t, ScheduleDef& d) {
   req["timeoutMs"] = timeout;
   // Vercel Cron never retries; cronq does: 3 attempts, exponential backoff from 1 s.
   json opts = t.contains("opts") ? t["opts"] : json{{"attempts", 3}, {"backoff", {{"type", "exponential"}, {"delay", 1000}}}};
+  if (opts.is_object() && (opts.contains("jobId") || opts.contains("timeout")))
+    return Status::InvalidArgument("target.opts of a URL target take no jobId (each fire has its fire id) and no "
+                                   "timeout (use target.timeoutMs)");
   Result<NewJob> nj = ParseNewJob(json{{"name", "http"}, {"data", req}, {"opts", opts}});
   if (!nj.ok()) return Status::InvalidArgument("target: " + nj.status().message());
   d.queue = std::string(push::kHttpQueue);
@@ -93,6 +119,8 @@ Status ParseQueueTarget(const json& t, const std::string& name, ScheduleDef& d) 
   if (queue == target->end() || !queue->is_string()) return Status::InvalidArgument("target.queue is required");
   d.queue = queue->get<std::string>();
   CRONQ_RETURN_IF_ERROR(ValidateQueueName(d.queue));
+  if (target->contains("name") && !(*target)["name"].is_string())
+    return Status::InvalidArgument("target.name must be a string");
   json job = {{"name", target->value("name", name)}};
   if (target->contains("data")) job["data"] = (*target)["data"];
   if (target->contains("opts")) job["opts"] = (*target)["opts"];
@@ -147,7 +175,9 @@ void MaskSecrets(json& request) {
   for (auto& [k, v] : request["headers"].items()) {
     std::string lower = k;
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower == "authorization" || lower.find("secret") != std::string::npos || lower.find("token") != std::string::npos)
+    if (lower.find("authorization") != std::string::npos || lower == "cookie" ||
+        lower.find("secret") != std::string::npos || lower.find("token") != std::string::npos ||
+        lower.find("key") != std::string::npos || lower.find("password") != std::string::npos)
       v = "***";
   }
 }

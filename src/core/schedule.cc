@@ -74,8 +74,9 @@ Plan PlanSlots(const NextAfterFn& next_after, TimeMs first_due, TimeMs now, cons
   for (size_t i = 0; i < plan.slots.size(); ++i)
     if (now - plan.slots[i].due > p.grace) late.push_back(i);
   auto miss = [&](size_t i) { plan.slots[i].action = SlotAction::kMissed; };
-  if (more) {  // the policy's choice lies among later slots
-    for (size_t i : late) miss(i);
+  if (more) {  // the policy's choice lies among later slots (for kAll: an approximation)
+    for (size_t i : late)
+      if (p.missed != MissedPolicy::kWithin || now - plan.slots[i].due > p.within) miss(i);
     return plan;
   }
   switch (p.missed) {

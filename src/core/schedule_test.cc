@@ -74,6 +74,13 @@ TEST(Schedule, CapSplitsALongOutageAcrossCalls) {
   EXPECT_EQ(last.next_due, kT0 + 11 * kMin);
 }
 
+TEST(Schedule, WithinStillFiresInWindowSlotsOfALongOutage) {
+  const TimeMs now = kT0 + 10 * kMin + 5'000;  // 11 slots due, planned 4 at a time
+  SchedulePolicy within{MissedPolicy::kWithin, 10, 8 * kMin};
+  Plan first = PlanSlots(EveryMinute, kT0, now, within, 4);
+  EXPECT_EQ(Actions(first), (std::vector<SlotAction>{M, M, M, F}));  // kT0+3m is 7m05s late
+}
+
 TEST(Schedule, StartAndEndBoundTheSlots) {
   SchedulePolicy p;
   p.start_at = kT0 + 2 * kMin;

@@ -17,7 +17,10 @@ void Engine::Start() {
   if (running_) return;
   running_ = true;
   stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    engine_thread_id_.store(std::this_thread::get_id());
+    Loop();
+  });
 }
 
 void Engine::Stop() {
@@ -51,7 +54,7 @@ void Engine::Poke() {
 }
 
 void Engine::Deliver(std::function<void()> fn) {
-  if (std::this_thread::get_id() == thread_.get_id()) {
+  if (std::this_thread::get_id() == engine_thread_id_.load()) {
     outbox_.push_back(std::move(fn));
     return;
   }
@@ -64,7 +67,13 @@ void Engine::FlushOutbox() {
   auto batch = std::make_shared<std::vector<std::function<void()>>>(std::move(outbox_));
   outbox_.clear();
   auto run_all = [batch] {
-    for (auto& fn : *batch) fn();
+    for (auto& fn : *batch) {
+      try {
+        fn();
+      } catch (const std::exception& e) {  // a broken answer must not drop the others
+        spdlog::error("an answer failed: {}", e.what());
+      }
+    }
   };
   if (opt_.post) opt_.post(std::move(run_all));
   else run_all();
@@ -73,6 +82,7 @@ void Engine::FlushOutbox() {
 double Engine::Unit() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
 
 void Engine::Push(Op op) {
+  bool refused = false;
   {
     std::lock_guard lk(mu_);
     if (running_ && !stopping_) {
@@ -80,9 +90,12 @@ void Engine::Push(Op op) {
       queued_.store(queue_.size(), std::memory_order_release);
       if (queue_.size() > 1) return;  // the engine was already told
     } else {
-      op.abort(Status::Unavailable("cronq is shutting down"));
-      return;
+      refused = true;
     }
+  }
+  if (refused) {  // answered outside the lock: the callback may call the engine
+    op.abort(Status::Unavailable("cronq is shutting down"));
+    return;
   }
   cv_.notify_one();
 }
@@ -105,7 +118,10 @@ void Engine::Loop() {
           for (const Waiter& w : ws)
             if (!d.next_waiter || w.deadline < *d.next_waiter) d.next_waiter = w.deadline;
         // Unknown deadlines (the store failed to answer): look again shortly.
-        const TimeMs wake = deadlines_known_ ? NextWake(d, now) : now + 100;
+        TimeMs wake = deadlines_known_ ? NextWake(d, now) : now + 100;
+        // While commits keep failing (disk full...), retry timer work with backoff
+        // instead of spinning; new operations still wake the engine at once.
+        if (!healthy_) wake = std::max(wake, last_failure_ + failure_backoff_);
         if (wake <= now) break;
         cv_.wait_for(lk, std::chrono::milliseconds(wake - now));
       }
@@ -169,6 +185,12 @@ void Engine::RunBatch(std::vector<Op>& ops) {
   if (!st.ok()) {
     spdlog::error("storage batch failed; its {} operations were answered with an error: {}", ops.size(),
                   st.ToString());
+  }
+  if (st.ok()) {
+    failure_backoff_ = 0;
+  } else {
+    last_failure_ = now;
+    failure_backoff_ = std::min<Millis>(failure_backoff_ ? failure_backoff_ * 2 : 100, 5'000);
   }
   {
     std::lock_guard lk(mu_);

@@ -181,6 +181,9 @@ class Engine {
   std::mt19937_64 rng_{std::random_device{}()};
   std::unordered_map<std::string, std::optional<CronSchedule>> crons_;
   std::vector<std::function<void()>> outbox_;
+  std::atomic<std::thread::id> engine_thread_id_{};
+  TimeMs last_failure_ = 0;    // engine thread (read under mu_ in the wait loop)
+  Millis failure_backoff_ = 0;
 };
 
 }  // namespace cronq

@@ -100,7 +100,7 @@ void Engine::PutSchedule(ScheduleDef def, Callback<ScheduleView> cb) {
       const ScheduleDef& o = old->def;
       const bool same_timing = o.expr == def.expr && o.tz == def.tz && o.policy.start_at == def.policy.start_at &&
                                o.policy.end_at == def.policy.end_at && o.paused == def.paused;
-      if (same_timing) next_due = old->next_due;
+      if (same_timing && old->next_due) next_due = old->next_due;  // a lost next slot is recomputed
     } else if (!old.status().IsNotFound()) {
       return old.status();
     }

@@ -43,16 +43,48 @@ void HttpCaller::Run() {
   const std::string worker = "cronq-http-caller";
   while (!stopping_) {
     Result<std::vector<Lease>> leases = Wait<std::vector<Lease>>([&](auto cb) {
-      engine_.Fetch(FetchSpec{std::string(kHttpQueue), 1, kHttpTimeoutMax + 30'000, worker}, opt_.fetch_wait, cb);
+      engine_.Fetch(FetchSpec{std::string(kHttpQueue), 1, 60'000, worker}, opt_.fetch_wait, cb);
     });
     if (!leases.ok()) {  // shutting down, or storage trouble: do not spin
       if (stopping_) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
     }
-    for (const Lease& l : *leases) Deliver(l);
+    for (const Lease& l : *leases) {
+      if (stopping_) break;  // leased during shutdown: not called, its lease expires, retried after restart
+      try {
+        Deliver(l);
+      } catch (const std::exception& e) {  // a bad description must never take the server down
+        (void)Wait<AttemptEnd>([&](auto cb) {
+          engine_.Fail(FailSpec{l.queue, l.id, l.token, std::string("cannot call: ") + e.what(), {}, true}, cb);
+        });
+      }
+    }
   }
 }
+
+namespace {
+
+// An app's answer may be any bytes: keep at most `max` bytes of valid UTF-8.
+std::string PrintableUtf8(const std::string& in, size_t max) {
+  std::string out;
+  for (size_t i = 0; i < in.size() && out.size() < max;) {
+    const unsigned char c = static_cast<unsigned char>(in[i]);
+    const size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool ok = n > 0 && i + n <= in.size();
+    for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(in[i + k]) >> 6) == 2;
+    if (ok && (n > 1 || c >= 0x20 || c == '\n' || c == '\t')) {
+      out.append(in, i, n);
+      i += n;
+    } else {
+      out += '?';
+      i += 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 // Calls the URL once; the engine's retry rules do the rest.
 void HttpCaller::Deliver(const Lease& lease) {
@@ -62,7 +94,12 @@ void HttpCaller::Deliver(const Lease& lease) {
     });
   };
   json req = json::parse(lease.data, nullptr, false);
-  if (!req.is_object() || !req.contains("url") || !req["url"].is_string())
+  auto is = [&](const char* key, auto check) { return !req.contains(key) || check(req[key]); };
+  if (!req.is_object() || !req.contains("url") || !req["url"].is_string() ||
+      !is("method", [](const json& v) { return v.is_string(); }) ||
+      !is("timeoutMs", [](const json& v) { return v.is_number_integer(); }) ||
+      !is("body", [](const json& v) { return v.is_string(); }) ||
+      !is("headers", [](const json& v) { return v.is_object(); }))
     return fail("not an HTTP request description", true);
   const std::string full = req["url"].get<std::string>();
   const size_t q = full.find('?');
@@ -71,6 +108,11 @@ void HttpCaller::Deliver(const Lease& lease) {
   if (!url.ok() || url->scheme != "http") return fail("only http:// URLs can be called yet", true);
   const std::string method = req.value("method", "GET");
   const Millis timeout = std::clamp<Millis>(req.value("timeoutMs", 30'000), 1, kHttpTimeoutMax);
+  // Hold the lease for the whole call (connect + request may each take `timeout`).
+  if (!Wait<TimeMs>([&](auto cb) {
+         engine_.Extend(ExtendSpec{lease.queue, lease.id, lease.token, 2 * timeout + 30'000, std::nullopt, {}}, cb);
+       }).ok())
+    return;  // the lease is gone (shutdown or stale): do not call
   net::Fields headers = {{"User-Agent", "cronq/0.1"},
                          {"Cronq-Job-Id", lease.id},
                          {"Cronq-Attempt", std::to_string(lease.attempt)}};
@@ -88,7 +130,7 @@ void HttpCaller::Deliver(const Lease& lease) {
     });
     return;
   }
-  fail("HTTP " + std::to_string(r->status) + ": " + r->body.substr(0, 200), false);
+  fail("HTTP " + std::to_string(r->status) + ": " + PrintableUtf8(r->body, 200), false);
 }
 
 }  // namespace cronq::push

@@ -115,7 +115,12 @@ Status LoadVercelCrons(Config& cfg) {
     nlohmann::json target = {{"url", base + path}, {"method", "GET"}};
     if (secret && *secret) target["bearer"] = secret;
     nlohmann::json body = {{"cron", c["schedule"]}, {"tz", "UTC"}, {"target", target}};
-    cfg.schedules.emplace_back(name.substr(0, 128), body.dump());
+    name = name.substr(0, 128);
+    for (const auto& [other, unused] : cfg.schedules)
+      if (other == name)
+        return Status::InvalidArgument(cfg.vercel_json + ": two crons map to the schedule name " + name +
+                                       " (paths that differ only in punctuation or query)");
+    cfg.schedules.emplace_back(name, body.dump());
   }
   return Status::Ok();
 }

@@ -95,7 +95,10 @@ Result<Stmt> Db::Prepare(const char* sql) {
   if (it != cache_.end()) return Stmt(this, it->second);
   sqlite3_stmt* s = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
-  if (rc != SQLITE_OK) return FromCode(rc, std::string("prepare ") + sql, sqlite3_errmsg(db_));
+  if (rc != SQLITE_OK) {
+    prepare_failed_ = true;
+    return FromCode(rc, std::string("prepare ") + sql, sqlite3_errmsg(db_));
+  }
   cache_.emplace(sql, s);
   return Stmt(this, s);
 }

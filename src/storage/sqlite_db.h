@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "core/status.h"
 
@@ -58,12 +59,15 @@ class Db {
   Result<Stmt> Prepare(const char* sql);
   Status Error(std::string_view what) const;  // a Status from the connection's last error
   int64_t Changes() const { return sqlite3_changes64(db_); }
+  // True once a Prepare() failed since the last call: the batch must not commit.
+  bool TakePrepareFailure() { return std::exchange(prepare_failed_, false); }
   sqlite3* raw() { return db_; }
 
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;
+  bool prepare_failed_ = false;
 };
 
 }  // namespace cronq::sqlite

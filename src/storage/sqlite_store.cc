@@ -120,6 +120,7 @@ Status SqliteStore::Begin() {
   if (in_batch_) return Status::Internal("Begin() inside a batch");
   CRONQ_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
   in_batch_ = true;
+  (void)db_->TakePrepareFailure();
   poisoned_ = false;
   poison_status_ = Status::Ok();
   return Status::Ok();
@@ -128,6 +129,7 @@ Status SqliteStore::Begin() {
 Status SqliteStore::Commit() {
   if (!in_batch_) return Status::Internal("Commit() outside a batch");
   Status st = poisoned_ ? poison_status_ : Status::Ok();
+  if (db_->TakePrepareFailure() && st.ok()) st = Status::Internal("a statement could not be prepared in this batch");
   if (st.ok()) st = RunTrims();
   if (st.ok()) st = FlushCounts();
   if (st.ok()) st = db_->Exec("COMMIT");
@@ -444,7 +446,10 @@ Status SqliteStore::Retain(std::string_view queue, int64_t seq, JobState state, 
     CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("UPDATE jobs SET expire_at = ?2 WHERE seq = ?1"));
     CRONQ_RETURN_IF_ERROR(Poison(s.Bind(1, seq).Bind(2, now + r.age).Run()));
   }
-  if (r.count >= 0) trims_[{std::string(queue), static_cast<int>(state)}] = r.count;
+  if (r.count >= 0) {  // several counts in one batch: keep the most any job asked for
+    auto [it, fresh] = trims_.try_emplace({std::string(queue), static_cast<int>(state)}, r.count);
+    if (!fresh) it->second = std::max(it->second, r.count);
+  }
   return Status::Ok();
 }
 

@@ -44,7 +44,8 @@ class FakeApp {
     } else {
       resp.status = calls_.empty() ? 500 : 200;  // the very first call fails
     }
-    resp.body = "{}";
+    // The failing answer is not even UTF-8 (an HTML error page in Latin-1, say).
+    resp.body = resp.status == 500 ? std::string("\xff\xfe oops \xc3") : std::string("{}");
     calls_.push_back({r.target, std::string(r.Header("authorization")), std::string(r.Header("cronq-fire-id")),
                       std::string(r.Header("cronq-attempt")), resp.status});
     done(std::move(resp));
@@ -93,7 +94,8 @@ TEST(UrlSchedules, VercelJsonCronsCallTheAppWithTheBearerAndRetry) {
   auto job = s.Call("GET", "/v1/queues/cronq:http/jobs/" + oldest["job"]["id"].get<std::string>());
   ASSERT_EQ(job.status, 200) << job.body;
   EXPECT_EQ(job.json["attempts"][0]["outcome"], "failed");
-  EXPECT_NE(job.json["attempts"][0]["error"]["message"].get<std::string>().find("HTTP 500"), std::string::npos);
+  EXPECT_NE(job.json["attempts"][0]["error"]["message"].get<std::string>().find("HTTP 500: ?? oops ?"), std::string::npos)
+      << job.body;
   EXPECT_EQ(job.json["data"]["headers"]["Authorization"], "***");
 }
 
@@ -109,6 +111,17 @@ TEST(UrlSchedules, UrlTargetsAreValidated) {
   EXPECT_EQ(put(json{{"url", "http://127.0.0.1:9/x"}, {"method", "TRACE"}}).status, 400);
   EXPECT_EQ(put(json{{"url", "http://127.0.0.1:9/x"}, {"timeoutMs", 0}}).status, 400);
   EXPECT_EQ(put(json{{"queue", "cronq:http"}}).status, 400);
+  EXPECT_EQ(put(json{{"url", "http://127.0.0.1:9/x"}, {"opts", {{"jobId", "a"}}}}).status, 400);
+  EXPECT_EQ(put(json{{"url", "http://127.0.0.1:9/x"}, {"opts", {{"timeout", 5}}}}).status, 400);
+  EXPECT_EQ(put(json{{"url", "http://127.0.0.1:9/x"}, {"headers", {{"X-A", "1\r\nX-Injected: 1"}}}}).status, 400);
+  EXPECT_EQ(put(json{{"url", "http://127.0.0.1:9/x"}, {"headers", {{"Host", "evil"}}}}).status, 400);
+  EXPECT_EQ(put(json{{"url", "http://127.0.0.1:9/x"}, {"bearer", "a\nb"}}).status, 400);
+  EXPECT_EQ(put(json{{"url", "http://127.0.0.1:9/x"}, {"method", 5}}).status, 400);
+  // The internal queue is cronq's alone: no producer or worker may touch it.
+  EXPECT_EQ(s.Call("POST", "/v1/queues/cronq:http/jobs", json{{"name", "x"}, {"data", {{"url", "http://a/"}}}}).status, 403);
+  EXPECT_EQ(s.Call("POST", "/v1/queues/cronq:http/fetch", json::object()).status, 403);
+  EXPECT_EQ(s.Call("POST", "/v1/queues/cronq:other/ack", json::object()).status, 403);
+  EXPECT_EQ(s.Call("GET", "/v1/queues/cronq:http/jobs").status, 200);
   auto ok = put(json{{"url", "http://127.0.0.1:9/x"}, {"method", "POST"}, {"bearer", "b"}, {"body", "{}"}});
   EXPECT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(ok.json["target"]["method"], "POST");
