@@ -186,7 +186,8 @@ void Api::Fetch(Ctx& c) {
   if (!f.ok()) return c.Error(f.status());
   FetchSpec spec{c.queue, f->max, f->lock_ms, f->worker.empty() ? c.req.remote_addr : f->worker};
   engine_.Fetch(std::move(spec), f->wait_ms,
-                c.Then<std::vector<Lease>>([](Ctx& c, std::vector<Lease> ls) { c.Send(200, LeasesJson(ls)); }));
+                c.Then<std::vector<Lease>>([](Ctx& c, std::vector<Lease> ls) { c.Send(200, LeasesJson(ls)); }),
+                c.req.client_gone);
 }
 
 void Api::Complete(Ctx& c) {

@@ -224,6 +224,12 @@ void Engine::ServeWaiters(Store& s, TimeMs now, Batch& b) {
     if (it == waiters_.end()) continue;
     std::deque<Waiter>& ws = it->second;
     while (!ws.empty()) {
+      if (ws.front().Gone()) {  // its client left: no job for it
+        auto cb = std::make_shared<Callback<std::vector<Lease>>>(std::move(ws.front().cb));
+        Deliver([cb] { (*cb)(std::vector<Lease>{}); });
+        ws.pop_front();
+        continue;
+      }
       Result<std::vector<Lease>> r = s.LeaseNext(ws.front().spec, now);
       if (r.ok() && r->empty()) break;
       if (r.ok()) b.started.insert(b.started.end(), r->begin(), r->end());
@@ -245,7 +251,7 @@ void Engine::ExpireWaiters(TimeMs now, bool all) {
   for (auto it = waiters_.begin(); it != waiters_.end();) {
     std::deque<Waiter>& ws = it->second;
     for (auto w = ws.begin(); w != ws.end();) {
-      if (all || w->deadline <= now) {
+      if (all || w->deadline <= now || w->Gone()) {
         auto cb = std::make_shared<Callback<std::vector<Lease>>>(std::move(w->cb));
         Deliver([cb] { (*cb)(std::vector<Lease>{}); });
         w = ws.erase(w);

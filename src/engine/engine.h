@@ -87,7 +87,10 @@ class Engine {
 
   void Enqueue(std::string queue, std::vector<NewJob> jobs, Callback<std::vector<EnqueueResult>> cb);
   // Leases up to spec.max jobs; if none is ready, waits up to `wait` for one.
-  void Fetch(FetchSpec spec, Millis wait, Callback<std::vector<Lease>> cb);
+  // `gone`, when set, tells that the caller left: a parked fetch is then dropped
+  // instead of being handed jobs nobody would receive.
+  void Fetch(FetchSpec spec, Millis wait, Callback<std::vector<Lease>> cb,
+             std::shared_ptr<const std::atomic<bool>> gone = nullptr);
   void Extend(ExtendSpec spec, Callback<TimeMs> cb);
   void Complete(CompleteSpec spec, Callback<AttemptEnd> cb);
   void Fail(FailSpec spec, Callback<AttemptEnd> cb);
@@ -140,6 +143,8 @@ class Engine {
     FetchSpec spec;
     TimeMs deadline;
     Callback<std::vector<Lease>> cb;
+    std::shared_ptr<const std::atomic<bool>> gone;
+    bool Gone() const { return gone && gone->load(); }
   };
 
   template <typename T>

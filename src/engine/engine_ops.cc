@@ -23,13 +23,15 @@ void Engine::Enqueue(std::string queue, std::vector<NewJob> jobs, Callback<std::
       });
 }
 
-void Engine::Fetch(FetchSpec spec, Millis wait, Callback<std::vector<Lease>> cb) {
+void Engine::Fetch(FetchSpec spec, Millis wait, Callback<std::vector<Lease>> cb,
+                   std::shared_ptr<const std::atomic<bool>> gone) {
   auto shared_cb = std::make_shared<Callback<std::vector<Lease>>>(std::move(cb));
   Op op;
-  op.run = [this, spec = std::move(spec), wait, shared_cb](Store& s, TimeMs now, Batch& b) -> Reply {
-    Result<std::vector<Lease>> r = s.LeaseNext(spec, now);
-    if (r.ok() && r->empty() && wait > 0) {
-      waiters_[spec.queue].push_back(Waiter{spec, now + wait, std::move(*shared_cb)});
+  op.run = [this, spec = std::move(spec), wait, shared_cb, gone](Store& s, TimeMs now, Batch& b) -> Reply {
+    Result<std::vector<Lease>> r = gone && gone->load() ? Result<std::vector<Lease>>(std::vector<Lease>{})
+                                                        : s.LeaseNext(spec, now);
+    if (r.ok() && r->empty() && wait > 0 && !(gone && gone->load())) {
+      waiters_[spec.queue].push_back(Waiter{spec, now + wait, std::move(*shared_cb), gone});
       return nullptr;  // parked: answered when a job arrives or the wait ends
     }
     if (r.ok()) b.started.insert(b.started.end(), r->begin(), r->end());

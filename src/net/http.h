@@ -5,7 +5,9 @@
 // which may be called from any thread, exactly once.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <functional>
 #include <optional>
 #include <string>
@@ -28,6 +30,9 @@ struct HttpRequest {
   Fields headers;           // names lower-cased
   std::string body;
   std::string remote_addr;  // "127.0.0.1:53412"
+  // Becomes true if the client closes the connection while its answer is pending
+  // (a long-poll whose worker went away). Never null for requests from HttpServer.
+  std::shared_ptr<std::atomic<bool>> client_gone;
 
   // The first header with this (lower-case) name, or "" when absent.
   std::string_view Header(std::string_view lower_name) const;

@@ -254,6 +254,8 @@ void Session::Dispatch() {
   }
   req.body = std::move(msg.body());
   req.remote_addr = remote_addr_;
+  client_gone_ = std::make_shared<std::atomic<bool>>(false);
+  req.client_gone = client_gone_;
 
   core_->inflight.fetch_add(1);
   Responder respond = [p = std::make_shared<Pending>(shared_from_this())](HttpResponse r) {
@@ -265,6 +267,33 @@ void Session::Dispatch() {
     // The handler broke its contract; if it kept no copy of the Responder, the
     // Pending's destructor has already answered 500.
   }
+  Watch();
+}
+
+// HTTP/1.1 clients may send the next request before this answer; a read now
+// keeps those bytes for later and, above all, notices a client that closed the
+// connection (EOF), so that a long-poll does not lease a job to nobody.
+void Session::Watch() {
+  if (closed_ || watching_ || buffer_.size() > 0) return;
+  watching_ = true;
+  stream_.expires_never();  // no deadline while the answer is being worked on
+  stream_.async_read_some(buffer_.prepare(kReadChunk),
+                          [self = shared_from_this()](error_code ec, size_t n) { self->OnWatch(ec, n); });
+}
+
+void Session::OnWatch(error_code ec, size_t n) {
+  watching_ = false;
+  buffer_.commit(n);  // bytes of a pipelined request, if any
+  const bool cancelled = ec == asio::error::operation_aborted;
+  if (ec && !cancelled && client_gone_) client_gone_->store(true);
+  if (closed_) return;
+  if (resume_after_watch_) {  // the answer went out meanwhile: carry on with the next request
+    resume_after_watch_ = false;
+    if (ec && !cancelled) return Close();
+    return NextRequest();
+  }
+  if (ec) return Close();  // the client left while its answer was pending
+  // Bytes of a pipelined request: kept in buffer_ and parsed after this answer.
 }
 
 // Any thread. `posting` lets Stop() wait until no Responder is half-way through
@@ -333,6 +362,12 @@ void Session::OnWrite(error_code ec, bool counted) {
   if (counted) core_->FinishInflight();
   if (ec) return Close();
   if (!keep_alive_) return linger_ ? Linger() : Close();
+  if (watching_) {  // one read at a time: end the watch; OnWatch goes on with the next request
+    resume_after_watch_ = true;
+    error_code ignored;
+    stream_.socket().cancel(ignored);
+    return;
+  }
   NextRequest();
 }
 

@@ -78,6 +78,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void BuildHead(const HttpResponse& r);
   void OnWrite(error_code ec, bool counted);
   void Linger();
+  // While a request waits for its answer, a read watches for the client leaving.
+  void Watch();
+  void OnWatch(error_code ec, size_t n);
   void OnLinger(error_code ec, size_t n);
 
   std::shared_ptr<ServerCore> core_;  // first: keeps the io_context alive for stream_
@@ -97,6 +100,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool linger_ = false;        // after this answer, drain the client's input, then close
   bool registered_ = false;
   bool closed_ = false;
+  bool watching_ = false;        // the watch read is in flight
+  bool resume_after_watch_ = false;  // the answer was written during the watch
+  std::shared_ptr<std::atomic<bool>> client_gone_;
 };
 
 }  // namespace cronq::net::detail

@@ -285,3 +285,29 @@ TEST_F(ApiFlow, SigtermAnswersParkedFetchesAndExitsCleanly) {
 
 }  // namespace
 }  // namespace cronq::testing
+
+namespace cronq::testing {
+namespace {
+
+// A worker that goes away while parked must not get the next job: the job stays
+// for a worker that is there (no lease to nobody, no stall, no lost 30 s).
+TEST(LongPoll, AParkedFetchWhoseClientLeftGetsNoJob) {
+  TempDir dir;
+  ServerProcess s(dir.File("data"));
+  s.Start();
+  {
+    net::HttpClient gone("127.0.0.1", s.port(), 300);  // gives up after 300 ms and disconnects
+    auto r = gone.Request("POST", "/v1/queues/lp/fetch", R"({"max":1,"waitMs":20000})",
+                          {{"Authorization", "Bearer " + s.token()}});
+    EXPECT_FALSE(r.ok());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(s.Call("POST", "/v1/queues/lp/jobs", nlohmann::json{{"name", "x"}}).status, 201);
+  auto r = s.Call("POST", "/v1/queues/lp/fetch", nlohmann::json{{"max", 1}, {"waitMs", 2000}});
+  ASSERT_EQ(r.status, 200);
+  ASSERT_EQ(r.json["jobs"].size(), 1u) << "the job was leased to the worker that left";
+  EXPECT_EQ(r.json["jobs"][0]["attempt"], 1);
+}
+
+}  // namespace
+}  // namespace cronq::testing
