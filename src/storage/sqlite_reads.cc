@@ -216,9 +216,17 @@ Result<Job> SqliteStore::GetJob(std::string_view queue, std::string_view id) {
     at.error_message = a.Text(4);
     at.error_stack = a.Text(5);
     at.worker = a.Text(6);
+    if (at.outcome == Outcome::kRunning) continue;  // older files: the job row tells the running one
     job.attempts.push_back(std::move(at));
   }
   CRONQ_RETURN_IF_ERROR(Poison(a.status()));
+  if (job.state == JobState::kActive) {  // the attempt under way is kept in the job row
+    Attempt running;
+    running.n = job.attempts_made + 1;
+    running.started_at = job.started_at;
+    running.worker = job.worker;
+    job.attempts.push_back(std::move(running));
+  }
   CRONQ_ASSIGN_OR_RETURN(Stmt l, db_->Prepare("SELECT at, line FROM job_logs WHERE job_seq = ?1 ORDER BY id"));
   l.Bind(1, ref.seq);
   while (l.Step()) job.logs.push_back(LogLine{l.Int(0), l.Text(1)});

@@ -273,11 +273,8 @@ Result<std::vector<Lease>> SqliteStore::LeaseNext(const FetchSpec& spec, TimeMs 
     u.Bind(1, r.seq).Bind(2, r.lease_no).Bind(3, r.lease.token).Bind(4, w.expires);
     u.Bind(5, w.by_timeout ? 1 : 0).Bind(6, now).BindTextOrNull(7, spec.worker);
     CRONQ_RETURN_IF_ERROR(Poison(u.Run()));
-    CRONQ_ASSIGN_OR_RETURN(
-        Stmt a, db_->Prepare("INSERT INTO attempts(job_seq, lease_no, attempt, started_at, outcome, worker) "
-                             "VALUES(?1, ?2, ?3, ?4, 0, ?5)"));
-    a.Bind(1, r.seq).Bind(2, r.lease_no).Bind(3, r.lease.attempt).Bind(4, now).BindTextOrNull(5, spec.worker);
-    CRONQ_RETURN_IF_ERROR(Poison(a.Run()));
+    // The running attempt lives in the job row (started_at, lease_no, worker); its
+    // attempts row is written once, when it ends (one write per attempt, not two).
     CRONQ_RETURN_IF_ERROR(Move(spec.queue, JobState::kWaiting, JobState::kActive));
     out.push_back(std::move(r.lease));
   }
@@ -301,6 +298,7 @@ SqliteStore::Held ReadHeld(const Stmt& s, int c) {
   h.keep_fail = s.Text(c + 12);
   h.sched = s.Text(c + 13);
   h.sched_due = s.IsNull(c + 14) ? 0 : s.Int(c + 14);
+  h.worker = s.Text(c + 15);
   return h;
 }
 
@@ -351,12 +349,14 @@ Result<TimeMs> SqliteStore::Extend(const ExtendSpec& spec, TimeMs now) {
   return w.expires;
 }
 
-Status SqliteStore::EndAttempt(int64_t seq, int64_t lease_no, Outcome o, TimeMs now, std::string_view msg,
-                               std::string_view stack) {
-  CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("UPDATE attempts SET ended_at = ?3, outcome = ?4, error_message = ?5, "
-                                              "error_stack = ?6 WHERE job_seq = ?1 AND lease_no = ?2"));
-  s.Bind(1, seq).Bind(2, lease_no).Bind(3, now).Bind(4, static_cast<int64_t>(o));
-  s.BindTextOrNull(5, msg).BindTextOrNull(6, stack);
+// Records the attempt that ran under lease `h.lease_no`. OR REPLACE: files written
+// before this scheme kept a running row per lease.
+Status SqliteStore::EndAttempt(const Held& h, Outcome o, TimeMs now, std::string_view msg, std::string_view stack) {
+  CRONQ_ASSIGN_OR_RETURN(
+      Stmt s, db_->Prepare("INSERT OR REPLACE INTO attempts(job_seq, lease_no, attempt, started_at, ended_at, outcome, "
+                           "error_message, error_stack, worker) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+  s.Bind(1, h.seq).Bind(2, h.lease_no).Bind(3, h.attempts_made + 1).Bind(4, h.started_at).Bind(5, now);
+  s.Bind(6, static_cast<int64_t>(o)).BindTextOrNull(7, msg).BindTextOrNull(8, stack).BindTextOrNull(9, h.worker);
   return Poison(s.Run());
 }
 
@@ -367,7 +367,7 @@ Result<AttemptEnd> SqliteStore::Complete(const CompleteSpec& spec, TimeMs now) {
       Stmt u, db_->Prepare("UPDATE jobs SET state = 3, attempts_made = attempts_made + 1, token = NULL, "
                            "lease_expires = NULL, finished_at = ?2, result = ?3 WHERE seq = ?1"));
   CRONQ_RETURN_IF_ERROR(Poison(u.Bind(1, h.seq).Bind(2, now).BindTextOrNull(3, spec.result).Run()));
-  CRONQ_RETURN_IF_ERROR(EndAttempt(h.seq, h.lease_no, Outcome::kCompleted, now, {}, {}));
+  CRONQ_RETURN_IF_ERROR(EndAttempt(h, Outcome::kCompleted, now, {}, {}));
   CRONQ_RETURN_IF_ERROR(Move(spec.queue, JobState::kActive, JobState::kCompleted));
   if (!h.sched.empty()) CRONQ_RETURN_IF_ERROR(SettleSlot(h.sched, h.sched_due, SlotStatus::kCompleted, {}));
   CRONQ_RETURN_IF_ERROR(Retain(spec.queue, h.seq, JobState::kCompleted, h.keep_complete, now));
@@ -397,7 +397,7 @@ Result<AttemptEnd> SqliteStore::EndBadly(std::string_view queue, const Held& h, 
   u.BindOpt(5, to == JobState::kFailed ? std::optional<int64_t>(now) : std::nullopt);
   u.BindTextOrNull(6, msg).BindTextOrNull(7, stack);
   CRONQ_RETURN_IF_ERROR(Poison(u.Run()));
-  CRONQ_RETURN_IF_ERROR(EndAttempt(h.seq, h.lease_no, o, now, msg, stack));
+  CRONQ_RETURN_IF_ERROR(EndAttempt(h, o, now, msg, stack));
   CRONQ_RETURN_IF_ERROR(Move(queue, JobState::kActive, to));
   if (to == JobState::kFailed) {
     if (!h.sched.empty()) CRONQ_RETURN_IF_ERROR(SettleSlot(h.sched, h.sched_due, SlotStatus::kFailed, {}));
@@ -423,7 +423,7 @@ Result<AttemptEnd> SqliteStore::EndStalled(std::string_view queue, const Held& h
   u.BindOpt(4, to == JobState::kFailed ? std::optional<int64_t>(now) : std::nullopt);
   if (to == JobState::kFailed) u.Bind(5, msg); else u.BindNull(5);
   CRONQ_RETURN_IF_ERROR(Poison(u.Run()));
-  CRONQ_RETURN_IF_ERROR(EndAttempt(h.seq, h.lease_no, Outcome::kStalled, now, msg, {}));
+  CRONQ_RETURN_IF_ERROR(EndAttempt(h, Outcome::kStalled, now, msg, {}));
   CRONQ_RETURN_IF_ERROR(Move(queue, JobState::kActive, to));
   if (to == JobState::kFailed) {
     if (!h.sched.empty()) CRONQ_RETURN_IF_ERROR(SettleSlot(h.sched, h.sched_due, SlotStatus::kFailed, {}));

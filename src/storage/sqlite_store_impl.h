@@ -65,6 +65,7 @@ class SqliteStore final : public Store {
     TimeMs started_at = 0;
     Millis timeout = 0;
     std::string backoff, keep_complete, keep_fail;
+    std::string worker;
     std::string sched;  // the schedule that fired this job, if any
     TimeMs sched_due = 0;
   };
@@ -78,8 +79,7 @@ class SqliteStore final : public Store {
   Result<JobRef> FindJob(std::string_view queue, std::string_view id);
   Result<Held> FindHeld(std::string_view queue, std::string_view id, std::string_view token);
   Status Move(std::string_view queue, JobState from, JobState to);  // count bookkeeping
-  Status EndAttempt(int64_t seq, int64_t lease_no, Outcome o, TimeMs now, std::string_view msg,
-                    std::string_view stack);
+  Status EndAttempt(const Held& h, Outcome o, TimeMs now, std::string_view msg, std::string_view stack);
   // Applies a finished job's retention; `state` is completed or failed.
   Status Retain(std::string_view queue, int64_t seq, JobState state, std::string_view keep, TimeMs now);
   Status DeleteJob(int64_t seq);
@@ -121,7 +121,7 @@ std::string EncodeOptions(const JobOptions& o);
 // The columns of a leased job that acknowledging it needs, read by ReadHeld.
 #define CRONQ_HELD_COLUMNS                                                                                 \
   "seq, custom_id, name, attempts_made, attempts_max, max_stalls, stalls, lease_no, started_at, timeout_ms, " \
-  "backoff, keep_complete, keep_fail, sched, sched_due"
+  "backoff, keep_complete, keep_fail, sched, sched_due, worker"
 // Reads CRONQ_HELD_COLUMNS starting at column `c`.
 SqliteStore::Held ReadHeld(const Stmt& s, int c);
 JobOptions DecodeOptions(std::string_view s);

@@ -158,6 +158,18 @@ TEST_P(Conformance, LeaseCarriesJobAndFreshToken) {
   EXPECT_EQ(Get("q", id).state, JobState::kActive);
 }
 
+TEST_P(Conformance, TheRunningAttemptIsShownWhileActive) {
+  std::string id = Add("q", "work").id;
+  Take("q", 1, kT0 + 7);
+  Job j = Get("q", id);
+  ASSERT_EQ(j.attempts.size(), 1u);
+  EXPECT_EQ(j.attempts[0].n, 1);
+  EXPECT_EQ(j.attempts[0].outcome, Outcome::kRunning);
+  EXPECT_EQ(j.attempts[0].started_at, kT0 + 7);
+  EXPECT_EQ(j.attempts[0].ended_at, 0);
+  EXPECT_EQ(j.attempts[0].worker, "w1");
+}
+
 TEST_P(Conformance, CompleteStoresResultAndRefusesASecondAck) {
   Add("q", "work");
   Lease l = Take("q")[0];
