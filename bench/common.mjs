@@ -1,6 +1,7 @@
 // Helpers shared by the cronq and BullMQ scenario scripts: settings, /proc
 // readings of the server processes, percentiles, payloads, result output.
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -159,4 +160,38 @@ export function log(...args) {
 // Each scenario script prints one JSON object on stdout, for report.mjs.
 export function emit(system, results) {
   process.stdout.write(JSON.stringify({ system, results }) + '\n');
+}
+
+// A JSON-over-HTTP client for cronq with one keep-alive pool: call(method, path,
+// body) resolves with the parsed answer and rejects on a status >= 300;
+// call.close() ends the pool.
+export function cronqClient(baseUrl, token, maxSockets = 256) {
+  const base = new URL(baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const call = (method, path, body) =>
+    new Promise((resolve, reject) => {
+      const buf = body === undefined ? null : Buffer.from(JSON.stringify(body));
+      const req = http.request(
+        {
+          host: base.hostname, port: base.port, method, path, agent,
+          headers: buf ? { ...headers, 'content-length': buf.length } : headers,
+        },
+        (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (res.statusCode >= 300) return reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
+            resolve(text ? JSON.parse(text) : null);
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      if (buf) req.write(buf);
+      req.end();
+    });
+  call.close = () => agent.destroy();  // lets the process exit
+  return call;
 }

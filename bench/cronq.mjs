@@ -1,9 +1,8 @@
 // cronq side of the benchmark: the six scenarios over cronq's HTTP API, with
 // Node's own http module and a keep-alive Agent (no client library).
 // Env: CRONQ_URL, CRONQ_TOKEN, CRONQ_PID (server process), CRONQ_DATA (data folder).
-import http from 'node:http';
 import {
-  parseArgs, wants, payload, timed, CpuMeter, latencyStats, rssBytes, dirBytes, now, sleep, log, emit,
+  parseArgs, wants, payload, timed, CpuMeter, latencyStats, rssBytes, dirBytes, now, sleep, log, emit, cronqClient,
 } from './common.mjs';
 
 const cfg = parseArgs();
@@ -18,33 +17,7 @@ const dataDir = process.env.CRONQ_DATA;
 if (!token || !pid || !dataDir) throw new Error('set CRONQ_URL, CRONQ_TOKEN, CRONQ_PID and CRONQ_DATA');
 
 // One keep-alive pool; maxSockets bounds the connections a scenario opens.
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-
-function call(method, path, body) {
-  return new Promise((resolve, reject) => {
-    const buf = body === undefined ? null : Buffer.from(JSON.stringify(body));
-    const req = http.request(
-      {
-        host: base.hostname, port: base.port, method, path, agent,
-        headers: buf ? { ...headers, 'content-length': buf.length } : headers,
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode >= 300) return reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
-          resolve(text ? JSON.parse(text) : null);
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    if (buf) req.write(buf);
-    req.end();
-  });
-}
+const call = cronqClient(base.href, token, 256);
 
 const data = payload(cfg.payloadBytes);
 const job = { name: 'bench', data };
@@ -254,5 +227,5 @@ if (inPhase(6)) {
   };
 }
 
-agent.destroy();
+call.close();
 emit('cronq', results);

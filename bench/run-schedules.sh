@@ -39,39 +39,7 @@ fi
 tmp="$(mktemp -d /tmp/cronq-sched-bench.XXXXXX)"
 cronq_pid=""
 client_pid=""
-cleanup() {
-  local rc=$?
-  for p in $client_pid $cronq_pid; do
-    if kill -0 "$p" 2>/dev/null; then
-      kill -TERM "$p" 2>/dev/null || true
-      wait "$p" 2>/dev/null || true
-    fi
-  done
-  if [[ -n "${KEEP_TMP:-}" ]]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-client() {
-  "$@" &
-  client_pid=$!
-  wait "$client_pid"
-  client_pid=""
-}
-
-free_port() {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
-
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.05
-  done
-}
+source "$here/lib.sh"
 
 token="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 start_cronq() {

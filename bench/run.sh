@@ -41,41 +41,7 @@ redis_pid=""
 cronq_pid=""
 cronq_port=""
 client_pid=""
-cleanup() {
-  local rc=$?
-  for p in $client_pid $cronq_pid $redis_pid; do
-    if kill -0 "$p" 2>/dev/null; then
-      kill -TERM "$p" 2>/dev/null || true
-      wait "$p" 2>/dev/null || true
-    fi
-  done
-  if [[ -n "${KEEP_TMP:-}" ]]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# client CMD... >OUT: runs a scenario script in the background and waits, so
-# that a signal reaches the trap at once instead of after the script ends.
-client() {
-  "$@" &
-  client_pid=$!
-  wait "$client_pid"
-  client_pid=""
-}
-
-free_port() {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
-
-wait_for() { # wait_for SECONDS COMMAND...: retry COMMAND every 50 ms
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.05
-  done
-}
+source "$here/lib.sh"
 
 # Redis without persistence: BullMQ's usual setup, and the fastest one.
 redis_port="$(free_port)"

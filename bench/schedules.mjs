@@ -17,10 +17,9 @@
 // (latenessMs = handledAt - due) of every handled slot, by status. Nothing
 // consumes the jobs: they pile up in 4 queues, and the disk growth is reported.
 // Env: CRONQ_URL, CRONQ_TOKEN, CRONQ_PID, CRONQ_DATA, CRONQ_BIN (for --cli).
-import http from 'node:http';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { CpuMeter, latencyStats, rssBytes, dirBytes, now, sleep, log } from './common.mjs';
+import { CpuMeter, latencyStats, rssBytes, dirBytes, now, sleep, log, cronqClient } from './common.mjs';
 
 const argv = process.argv.slice(2);
 const arg = (name, dflt) => {
@@ -32,35 +31,8 @@ const PUT_CONCURRENCY = Number(arg('put-concurrency', 32));
 const GET_CONCURRENCY = Number(arg('get-concurrency', 8));
 
 // ---------------------------------------------------------------- HTTP
-let agent;
 function client() {
-  const base = new URL(process.env.CRONQ_URL || 'http://127.0.0.1:7700');
-  const token = process.env.CRONQ_TOKEN;
-  agent ??= new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  return (method, path, body) =>
-    new Promise((resolve, reject) => {
-      const buf = body === undefined ? null : Buffer.from(JSON.stringify(body));
-      const req = http.request(
-        {
-          host: base.hostname, port: base.port, method, path, agent,
-          headers: buf ? { ...headers, 'content-length': buf.length } : headers,
-        },
-        (res) => {
-          const chunks = [];
-          res.on('data', (c) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            if (res.statusCode >= 300) return reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
-            resolve(text ? JSON.parse(text) : null);
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      if (buf) req.write(buf);
-      req.end();
-    });
+  return cronqClient(process.env.CRONQ_URL || 'http://127.0.0.1:7700', process.env.CRONQ_TOKEN, 64);
 }
 
 // Runs fn(i) for i in [0, n) with at most `limit` calls in flight.
