@@ -67,6 +67,34 @@ TEST(HttpServerTest, PipelinedRequestsAnsweredInOrder) {
 }
 
 // One slow request answered from another thread does not hold up other connections.
+// A client that shuts down its sending side after the request still gets the
+// answer, and the handler learns that the client's input ended (client_gone).
+TEST(HttpServerTest, HalfClosedClientStillGetsALateAnswer) {
+  std::vector<std::thread> workers;
+  std::mutex mu;
+  std::shared_ptr<std::atomic<bool>> gone;
+  HttpServer server(TestOptions(), [&](HttpRequest&& req, Responder respond) {
+    std::lock_guard lock(mu);
+    gone = req.client_gone;
+    workers.emplace_back([respond] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      respond(Reply(200, "late"));
+    });
+  });
+  ASSERT_TRUE(server.Start().ok());
+  RawConn c(server.port());
+  ASSERT_TRUE(c.ok());
+  c.Send("GET /x HTTP/1.1\r\nHost: t\r\n\r\n");
+  c.ShutdownSend();
+  std::string got = c.ReadUntil("late");
+  EXPECT_NE(got.find("200"), std::string::npos) << got;
+  EXPECT_NE(got.find("late"), std::string::npos) << got;
+  std::lock_guard lock(mu);
+  ASSERT_TRUE(gone);
+  EXPECT_TRUE(gone->load());
+  for (auto& t : workers) t.join();
+}
+
 TEST(HttpServerTest, ResponderCalledLaterFromAnotherThread) {
   std::vector<std::thread> workers;
   std::mutex mu;

@@ -51,6 +51,8 @@ class RawConn {
   }
   bool eof() const { return eof_; }
   void Clear() { got_.clear(); }
+  // Ends the sending side only (half-close); answers can still be read.
+  void ShutdownSend() { shutdown(fd_, SHUT_WR); }
 
  private:
   bool Fill() {

@@ -292,7 +292,10 @@ void Session::OnWatch(error_code ec, size_t n) {
     if (ec && !cancelled) return Close();
     return NextRequest();
   }
-  if (ec) return Close();  // the client left while its answer was pending
+  // End of input (the client closed, or only shut down its sending side): the
+  // answer is still written, in case it reads; a long-poll learns it is gone. A
+  // reset or another error ends the connection now.
+  if (ec && ec != asio::error::eof && ec != beast::http::error::end_of_stream) return Close();
   // Bytes of a pipelined request: kept in buffer_ and parsed after this answer.
 }
 
