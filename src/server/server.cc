@@ -89,6 +89,24 @@ Status UpsertConfigSchedules(const Config& cfg, Engine& engine) {
     if (!st.ok()) return Status::Unavailable("schedule " + name + ": " + st.message());
     spdlog::info("event=schedule.configured schedule={}", name);
   }
+  if (cfg.vercel_json.empty()) return Status::Ok();
+  // vercel.json is the source of truth for the "vercel." schedules: a cron removed
+  // from the file stops, as it does on Vercel.
+  std::promise<Result<std::vector<ScheduleState>>> listed;
+  engine.ListSchedules([&listed](Result<std::vector<ScheduleState>> r) { listed.set_value(std::move(r)); });
+  Result<std::vector<ScheduleState>> all = listed.get_future().get();
+  if (!all.ok()) return all.status();
+  for (const ScheduleState& st : *all) {
+    const std::string& name = st.def.name;
+    if (name.rfind("vercel.", 0) != 0) continue;
+    bool kept = false;
+    for (const auto& [n, body] : cfg.schedules) kept = kept || n == name;
+    if (kept) continue;
+    std::promise<Status> done;
+    engine.DeleteSchedule(name, [&done](Result<Empty> r) { done.set_value(r.status()); });
+    if (Status st2 = done.get_future().get(); !st2.ok()) return st2;
+    spdlog::info("event=schedule.removed schedule={} reason=\"no longer in {}\"", name, cfg.vercel_json);
+  }
   return Status::Ok();
 }
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "net/http_server.h"
@@ -97,6 +98,29 @@ TEST(UrlSchedules, VercelJsonCronsCallTheAppWithTheBearerAndRetry) {
   EXPECT_NE(job.json["attempts"][0]["error"]["message"].get<std::string>().find("HTTP 500: ?? oops ?"), std::string::npos)
       << job.body;
   EXPECT_EQ(job.json["data"]["headers"]["Authorization"], "***");
+}
+
+TEST(UrlSchedules, ACronRemovedFromVercelJsonStops) {
+  TempDir dir;
+  {
+    std::ofstream v(dir.File("vercel.json"));
+    v << R"({"crons":[{"path":"/api/a","schedule":"0 5 * * *"},{"path":"/api/b","schedule":"0 6 * * *"}]})";
+  }
+  const std::vector<std::string> args = {"--vercel-json", dir.File("vercel.json"), "--base-url", "http://127.0.0.1:9"};
+  ServerProcess s(dir.File("data"), args);
+  s.Start();
+  ASSERT_EQ(s.Call("PUT", "/v1/schedules/mine", json{{"cron", "0 7 * * *"}, {"target", {{"queue", "q"}}}}).status, 200);
+  EXPECT_EQ(s.Call("GET", "/v1/schedules").json["schedules"].size(), 3u);
+  EXPECT_EQ(s.Stop(), 0);
+  {
+    std::ofstream v(dir.File("vercel.json"), std::ios::trunc);
+    v << R"({"crons":[{"path":"/api/b","schedule":"0 6 * * *"}]})";
+  }
+  s.Start();
+  auto all = s.Call("GET", "/v1/schedules").json["schedules"];
+  std::set<std::string> names;
+  for (const json& x : all) names.insert(x["name"].get<std::string>());
+  EXPECT_EQ(names, (std::set<std::string>{"mine", "vercel.api.b"}));
 }
 
 TEST(UrlSchedules, UrlTargetsAreValidated) {
