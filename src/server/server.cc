@@ -192,7 +192,7 @@ int RunServer(Config cfg) {
     return 2;
   }
   std::printf("cronq %s listening on http://%s:%u (data: %s)\n", "0.1.0", sopt.host.c_str(),
-              static_cast<unsigned>(http.port()), fs::absolute(cfg.data_dir).string().c_str());
+              static_cast<unsigned>(http.port()), fs::absolute(cfg.data_dir).lexically_normal().string().c_str());
   if (generated) {
     std::printf("generated admin token (saved in %s/admin.token): %s\n", cfg.data_dir.c_str(), admin->c_str());
   } else if (cfg.admin_token.empty()) {
