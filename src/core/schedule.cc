@@ -74,9 +74,22 @@ Plan PlanSlots(const NextAfterFn& next_after, TimeMs first_due, TimeMs now, cons
   for (size_t i = 0; i < plan.slots.size(); ++i)
     if (now - plan.slots[i].due > p.grace) late.push_back(i);
   auto miss = [&](size_t i) { plan.slots[i].action = SlotAction::kMissed; };
-  if (more) {  // the policy's choice lies among later slots (for kAll: an approximation)
-    for (size_t i : late)
-      if (p.missed != MissedPolicy::kWithin || now - plan.slots[i].due > p.within) miss(i);
+  if (more) {  // more slots are due than one plan holds: the policy's choice may lie later
+    // kAll ranks its slots from the end: count the late slots after this plan, but
+    // only up to max_runs (beyond that every slot here is missed): O(max_runs).
+    size_t later_late = 0;
+    const auto runs = static_cast<size_t>(p.max_runs);
+    if (p.missed == MissedPolicy::kAll) {
+      for (std::optional<TimeMs> t = d; t && *t <= now && later_late < runs; t = next_after(*t))
+        if (now - *t > p.grace) ++later_late;
+    }
+    for (size_t k = 0; k < late.size(); ++k) {
+      const size_t i = late[k];
+      bool fire = false;
+      if (p.missed == MissedPolicy::kWithin) fire = now - plan.slots[i].due <= p.within;
+      if (p.missed == MissedPolicy::kAll) fire = late.size() - k + later_late <= runs;
+      if (!fire) miss(i);
+    }
     return plan;
   }
   switch (p.missed) {

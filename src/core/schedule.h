@@ -63,9 +63,9 @@ using NextAfterFn = std::function<std::optional<TimeMs>(TimeMs)>;
 std::optional<TimeMs> FirstDue(const NextAfterFn& next_after, TimeMs now, const SchedulePolicy& p);
 
 // Handles the slots due from `first_due` up to `now`. At most `max_slots` are
-// planned per call; when more are due, they are all missed but for the policy's
-// choice among the last ones, which a later call (with the returned next_due)
-// makes. Returns next_due > now when everything due was planned.
+// planned per call; a later call (with the returned next_due) plans the rest, and
+// every policy still picks the same slots as if all had been planned at once.
+// Returns next_due > now when everything due was planned.
 Plan PlanSlots(const NextAfterFn& next_after, TimeMs first_due, TimeMs now, const SchedulePolicy& p,
                size_t max_slots = 1000);
 

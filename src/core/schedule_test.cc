@@ -74,6 +74,19 @@ TEST(Schedule, CapSplitsALongOutageAcrossCalls) {
   EXPECT_EQ(last.next_due, kT0 + 11 * kMin);
 }
 
+TEST(Schedule, AllFiresTheLatestSlotsAcrossChunks) {
+  const TimeMs now = kT0 + 10 * kMin + 5'000;  // 11 late slots, planned 4 at a time
+  SchedulePolicy all{MissedPolicy::kAll, 6};   // the last 6 must fire: slots 5..10
+  std::vector<SlotAction> got;
+  std::optional<TimeMs> d = kT0;
+  while (d && *d <= now) {
+    Plan plan = PlanSlots(EveryMinute, *d, now, all, 4);
+    for (SlotAction a : Actions(plan)) got.push_back(a);
+    d = plan.next_due;
+  }
+  EXPECT_EQ(got, (std::vector<SlotAction>{M, M, M, M, M, F, F, F, F, F, F}));
+}
+
 TEST(Schedule, WithinStillFiresInWindowSlotsOfALongOutage) {
   const TimeMs now = kT0 + 10 * kMin + 5'000;  // 11 slots due, planned 4 at a time
   SchedulePolicy within{MissedPolicy::kWithin, 10, 8 * kMin};
