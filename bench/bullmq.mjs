@@ -4,7 +4,7 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
-  parseArgs, wants, payload, timed, CpuMeter, latencyStats, rssBytes, now, sleep, log, emit,
+  parseArgs, wants, payload, timed, CpuMeter, latencyStats, rssBytes, now, sleep, log, emit, fillInBatches,
 } from './common.mjs';
 
 const cfg = parseArgs();
@@ -25,16 +25,8 @@ const queue = (name) => {
   return q;
 };
 
-async function fill(q, total, batch = cfg.batch, parallel = 2) {
-  let left = total;
-  const loop = async () => {
-    while (left > 0) {
-      const n = Math.min(batch, left);
-      left -= n;
-      await q.addBulk(Array.from({ length: n }, () => ({ name: 'bench', data })));
-    }
-  };
-  await Promise.all(Array.from({ length: parallel }, loop));
+function fill(q, total, batch = cfg.batch, parallel = 2) {
+  return fillInBatches(total, batch, parallel, (n) => q.addBulk(Array.from({ length: n }, () => ({ name: 'bench', data }))));
 }
 
 async function usedMemory() {

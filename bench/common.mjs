@@ -195,3 +195,17 @@ export function cronqClient(baseUrl, token, maxSockets = 256) {
   call.close = () => agent.destroy();  // lets the process exit
   return call;
 }
+
+// Adds `total` jobs in batches of `batch`, `parallel` batches in flight;
+// addBatch(n) adds n jobs.
+export async function fillInBatches(total, batch, parallel, addBatch) {
+  let left = total;
+  const loop = async () => {
+    while (left > 0) {
+      const n = Math.min(batch, left);
+      left -= n;
+      await addBatch(n);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, loop));
+}

@@ -2,7 +2,7 @@
 // Node's own http module and a keep-alive Agent (no client library).
 // Env: CRONQ_URL, CRONQ_TOKEN, CRONQ_PID (server process), CRONQ_DATA (data folder).
 import {
-  parseArgs, wants, payload, timed, CpuMeter, latencyStats, rssBytes, dirBytes, now, sleep, log, emit, cronqClient,
+  parseArgs, wants, payload, timed, CpuMeter, latencyStats, rssBytes, dirBytes, now, sleep, log, emit, cronqClient, fillInBatches,
 } from './common.mjs';
 
 const cfg = parseArgs();
@@ -81,16 +81,8 @@ class CoalescingQueue {
 const fetchJobs = (q, max, waitMs, lockMs = 30_000) => call('POST', `/v1/queues/${q}/fetch`, { max, waitMs, lockMs });
 const ack = (q, jobs) => call('POST', `/v1/queues/${q}/ack`, { complete: jobs.map((j) => ({ id: j.id, token: j.token })) });
 
-async function fill(q, total, batch = cfg.batch, parallel = 2) {
-  let left = total;
-  const loop = async () => {
-    while (left > 0) {
-      const n = Math.min(batch, left);
-      left -= n;
-      await enqueueBatch(q, n);
-    }
-  };
-  await Promise.all(Array.from({ length: parallel }, loop));
+function fill(q, total, batch = cfg.batch, parallel = 2) {
+  return fillInBatches(total, batch, parallel, (n) => enqueueBatch(q, n));
 }
 
 const results = {};

@@ -1,7 +1,7 @@
 # Shared by bench/run.sh and bench/run-schedules.sh: process cleanup on exit
 # (every server a script started is stopped by its PID), a signal-friendly way
 # to run a client script, a free loopback port, and a retry-until helper.
-# The sourcing script sets tmp, cronq_pid, client_pid (and redis_pid) first.
+# The sourcing script sets tmp, CRONQ_BIN, cronq_pid, client_pid (and redis_pid) first.
 
 cleanup() {
   local rc=$?
@@ -37,4 +37,22 @@ wait_for() { # wait_for SECONDS COMMAND...: retry COMMAND every 50 ms
     ((SECONDS < deadline)) || return 1
     sleep 0.05
   done
+}
+
+# start_cronq NAME [FLAGS...]: a private cronq on a free port; sets cronq_port.
+token="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+start_cronq() {
+  local name="$1"; shift
+  cronq_port="$(free_port)"
+  mkdir -p "$tmp/$name"
+  CRONQ_ADMIN_TOKEN="$token" "$CRONQ_BIN" --data "$tmp/$name" serve --listen "127.0.0.1:$cronq_port" --no-job-logs "$@" \
+    >"$tmp/$name.out" 2>"$tmp/$name.err" &
+  cronq_pid=$!
+  wait_for 10 grep -q "listening on http://127.0.0.1:$cronq_port" "$tmp/$name.out" ||
+    { echo "cronq did not start" >&2; cat "$tmp/$name.out" "$tmp/$name.err" >&2; exit 1; }
+}
+stop_cronq() {
+  kill -TERM "$cronq_pid" 2>/dev/null || true
+  wait "$cronq_pid" 2>/dev/null || true
+  cronq_pid=""
 }

@@ -41,22 +41,6 @@ cronq_pid=""
 client_pid=""
 source "$here/lib.sh"
 
-token="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-start_cronq() {
-  local name="$1"; shift
-  cronq_port="$(free_port)"
-  mkdir -p "$tmp/$name"
-  CRONQ_ADMIN_TOKEN="$token" "$CRONQ_BIN" --data "$tmp/$name" serve --listen "127.0.0.1:$cronq_port" --no-job-logs "$@" \
-    >"$tmp/$name.out" 2>"$tmp/$name.err" &
-  cronq_pid=$!
-  wait_for 10 grep -q "listening on http://127.0.0.1:$cronq_port" "$tmp/$name.out" ||
-    { echo "cronq did not start" >&2; cat "$tmp/$name.out" "$tmp/$name.err" >&2; exit 1; }
-}
-stop_cronq() {
-  kill -TERM "$cronq_pid" 2>/dev/null || true
-  wait "$cronq_pid" 2>/dev/null || true
-  cronq_pid=""
-}
 run_case() { # run_case SPEC: a fresh cronq, one case, results appended to cases.json
   local spec="$1" name="sched-${1/:/-}"
   start_cronq "$name"

@@ -51,23 +51,6 @@ mkdir -p "$tmp/redis"
 redis_pid=$!
 wait_for 10 redis-cli -p "$redis_port" ping || { echo "redis did not start" >&2; cat "$tmp/redis.log" >&2; exit 1; }
 
-# start_cronq NAME [FLAGS...]: a private cronq on a free port; sets cronq_port.
-token="bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-start_cronq() {
-  local name="$1"; shift
-  cronq_port="$(free_port)"
-  mkdir -p "$tmp/$name"
-  CRONQ_ADMIN_TOKEN="$token" "$CRONQ_BIN" --data "$tmp/$name" serve --listen "127.0.0.1:$cronq_port" --no-job-logs "$@" \
-    >"$tmp/$name.out" 2>"$tmp/$name.err" &
-  cronq_pid=$!
-  wait_for 10 grep -q "listening on http://127.0.0.1:$cronq_port" "$tmp/$name.out" ||
-    { echo "cronq did not start" >&2; cat "$tmp/$name.out" "$tmp/$name.err" >&2; exit 1; }
-}
-stop_cronq() {
-  kill -TERM "$cronq_pid" 2>/dev/null || true
-  wait "$cronq_pid" 2>/dev/null || true
-  cronq_pid=""
-}
 run_cronq() { # run_cronq NAME OUT [ENV=VALUE...]: the scenarios against the running cronq
   local name="$1" out="$2"; shift 2
   client env CRONQ_URL="http://127.0.0.1:$cronq_port" CRONQ_TOKEN="$token" CRONQ_PID="$cronq_pid" \
