@@ -7,7 +7,6 @@
 #include "core/cron/cron_schedule.h"
 #include "core/cron/iso8601.h"
 #include "core/validate.h"
-#include "net/http.h"
 #include "push/http_caller.h"
 
 namespace cronq::api {
@@ -39,76 +38,51 @@ Result<int64_t> Int(const json& j, const char* key, int64_t def) {
 
 namespace {
 
-bool IsHeaderName(const std::string& k) {
-  if (k.empty() || k.size() > 128) return false;
-  for (char c : k)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
-  return true;
-}
-
-bool IsHeaderValue(const std::string& v) {
-  if (v.size() > 8192) return false;
-  for (char c : v)
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  return true;
-}
-
-bool IsFramingHeader(std::string k) {
-  for (char& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return k == "host" || k == "content-length" || k == "transfer-encoding" || k == "connection" || k == "upgrade";
-}
-
 // {url, method, headers, bearer, timeoutMs, opts}: each slot enqueues an HTTP call
 // into the internal queue that push::HttpCaller serves (retried like any job).
 Status ParseUrlTarget(const json& t, ScheduleDef& d) {
   CRONQ_RETURN_IF_ERROR(CheckKeys(t, {"url", "method", "headers", "bearer", "timeoutMs", "body", "opts"}, "target"));
+  push::HttpCall call;
   if (!t["url"].is_string()) return Status::InvalidArgument("target.url must be a string");
-  const std::string url = t["url"].get<std::string>();
-  if (url.size() > 2048) return Status::InvalidArgument("target.url is longer than 2048 characters");
-  Result<net::Url> parsed = net::ParseUrl(std::string_view(url).substr(0, url.find('?')));
-  if (!parsed.ok()) return Status::InvalidArgument("target.url: " + parsed.status().message());
-  if (parsed->scheme != "http") return Status::InvalidArgument("target.url: only http:// URLs are supported yet");
-  if (t.contains("method") && !t["method"].is_string()) return Status::InvalidArgument("target.method must be a string");
-  json req = {{"url", url}, {"method", t.value("method", "GET")}, {"headers", json::object()}};
-  static const char* const kMethods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
-  bool method_ok = false;
-  for (const char* m : kMethods) method_ok = method_ok || req["method"] == m;
-  if (!method_ok) return Status::InvalidArgument("target.method must be GET, POST, PUT, PATCH or DELETE");
+  call.url = t["url"].get<std::string>();
+  if (t.contains("method")) {
+    if (!t["method"].is_string()) return Status::InvalidArgument("target.method must be a string");
+    call.method = t["method"].get<std::string>();
+  }
   if (t.contains("headers")) {
     if (!t["headers"].is_object()) return Status::InvalidArgument("target.headers must be an object of strings");
     for (auto& [k, v] : t["headers"].items()) {
-      if (!IsHeaderName(k) || !v.is_string() || !IsHeaderValue(v.get<std::string>()))
-        return Status::InvalidArgument("target.headers must map header names (letters, digits, -) to one-line strings");
-      if (IsFramingHeader(k)) return Status::InvalidArgument("target.headers must not set " + k);
-      req["headers"][k] = v;
+      if (!v.is_string()) return Status::InvalidArgument("target.headers must map header names to strings");
+      call.headers.emplace_back(k, v.get<std::string>());
     }
   }
   if (t.contains("bearer")) {
-    if (!t["bearer"].is_string() || !IsHeaderValue(t["bearer"].get<std::string>()))
+    if (!t["bearer"].is_string() || !push::IsHeaderValue(t["bearer"].get<std::string>()))
       return Status::InvalidArgument("target.bearer must be a one-line string");
-    req["headers"]["Authorization"] = "Bearer " + t["bearer"].get<std::string>();
+    call.headers.emplace_back("Authorization", "Bearer " + t["bearer"].get<std::string>());
   }
   if (t.contains("body")) {
     if (!t["body"].is_string()) return Status::InvalidArgument("target.body must be a string");
-    req["body"] = t["body"];
+    call.body = t["body"].get<std::string>();
   }
-  int64_t timeout = 30'000;
   if (t.contains("timeoutMs")) {
     if (!t["timeoutMs"].is_number_integer()) return Status::InvalidArgument("target.timeoutMs must be an integer");
-    timeout = t["timeoutMs"].get<int64_t>();
+    call.timeout = t["timeoutMs"].get<int64_t>();
   }
-  if (timeout < 1 || timeout > push::kHttpTimeoutMax)
-    return Status::InvalidArgument("target.timeoutMs must be between 1 and 300000");
-  req["timeoutMs"] = timeout;
-  // Vercel Cron never retries; cronq does: 3 attempts, exponential backoff from 1 s.
-  json opts = t.contains("opts") ? t["opts"] : json{{"attempts", 3}, {"backoff", {{"type", "exponential"}, {"delay", 1000}}}};
-  if (opts.is_object() && (opts.contains("jobId") || opts.contains("timeout")))
-    return Status::InvalidArgument("target.opts of a URL target take no jobId (each fire has its fire id) and no "
-                                   "timeout (use target.timeoutMs)");
-  Result<NewJob> nj = ParseNewJob(json{{"name", "http"}, {"data", req}, {"opts", opts}});
-  if (!nj.ok()) return Status::InvalidArgument("target: " + nj.status().message());
+  CRONQ_RETURN_IF_ERROR(push::ValidateHttpCall(call));
+  NewJob job{"http", push::EncodeHttpCall(call), push::DefaultHttpCallOptions()};
+  if (t.contains("opts")) {
+    const json& opts = t["opts"];
+    if (opts.is_object() && (opts.contains("jobId") || opts.contains("timeout")))
+      return Status::InvalidArgument("target.opts of a URL target take no jobId (each fire has its fire id) and no "
+                                     "timeout (use target.timeoutMs)");
+    Result<JobOptions> o = ParseOptions(opts);
+    if (!o.ok()) return Status::InvalidArgument("target: " + o.status().message());
+    job.opts = *o;
+  }
+  if (Status st = ValidateNewJob(job); !st.ok()) return Status::InvalidArgument("target: " + st.message());
   d.queue = std::string(push::kHttpQueue);
-  d.job = std::move(nj).value();
+  d.job = std::move(job);
   return Status::Ok();
 }
 

@@ -93,21 +93,13 @@ void HttpCaller::Deliver(const Lease& lease) {
       engine_.Fail(FailSpec{lease.queue, lease.id, lease.token, message, {}, unrecoverable}, cb);
     });
   };
-  json req = json::parse(lease.data, nullptr, false);
-  auto is = [&](const char* key, auto check) { return !req.contains(key) || check(req[key]); };
-  if (!req.is_object() || !req.contains("url") || !req["url"].is_string() ||
-      !is("method", [](const json& v) { return v.is_string(); }) ||
-      !is("timeoutMs", [](const json& v) { return v.is_number_integer(); }) ||
-      !is("body", [](const json& v) { return v.is_string(); }) ||
-      !is("headers", [](const json& v) { return v.is_object(); }))
-    return fail("not an HTTP request description", true);
-  const std::string full = req["url"].get<std::string>();
-  const size_t q = full.find('?');
-  const std::string query = q == std::string::npos ? std::string() : full.substr(q);
-  Result<net::Url> url = net::ParseUrl(std::string_view(full).substr(0, q));
-  if (!url.ok() || url->scheme != "http") return fail("only http:// URLs can be called yet", true);
-  const std::string method = req.value("method", "GET");
-  const Millis timeout = std::clamp<Millis>(req.value("timeoutMs", 30'000), 1, kHttpTimeoutMax);
+  Result<HttpCall> call = DecodeHttpCall(lease.data);
+  if (!call.ok()) return fail(call.status().message(), true);
+  const size_t q = call->url.find('?');
+  const std::string query = q == std::string::npos ? std::string() : call->url.substr(q);
+  Result<net::Url> url = net::ParseUrl(std::string_view(call->url).substr(0, q));  // validated: parses
+  if (!url.ok()) return fail(url.status().message(), true);
+  const Millis timeout = call->timeout;
   // Hold the lease for the whole call (connect + request may each take `timeout`).
   if (!Wait<TimeMs>([&](auto cb) {
          engine_.Extend(ExtendSpec{lease.queue, lease.id, lease.token, 2 * timeout + 30'000, std::nullopt, {}}, cb);
@@ -117,12 +109,10 @@ void HttpCaller::Deliver(const Lease& lease) {
                          {"Cronq-Job-Id", lease.id},
                          {"Cronq-Attempt", std::to_string(lease.attempt)}};
   if (!lease.fire_id.empty()) headers.emplace_back("Cronq-Fire-Id", lease.fire_id);
-  if (req.contains("headers") && req["headers"].is_object())
-    for (auto& [k, v] : req["headers"].items())
-      if (v.is_string()) headers.emplace_back(k, v.get<std::string>());
+  headers.insert(headers.end(), call->headers.begin(), call->headers.end());
   const std::string target = (url->base_path.empty() ? "/" : url->base_path) + query;
   net::HttpClient client(url->host, url->port, timeout);
-  Result<net::ClientResponse> r = client.Request(method, target, req.value("body", std::string()), headers);
+  Result<net::ClientResponse> r = client.Request(call->method, target, call->body, headers);
   if (!r.ok()) return fail("request failed: " + r.status().message(), false);
   if (r->status >= 200 && r->status < 300) {
     (void)Wait<AttemptEnd>([&](auto cb) {

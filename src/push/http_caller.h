@@ -2,8 +2,8 @@
 // the way Vercel Cron calls a route, but with retries.
 //
 // A schedule whose target is a URL enqueues, at each slot, a job into the
-// internal queue `cronq:http` whose data describes the request ({url, method,
-// headers, timeoutMs}). The caller's threads lease those jobs from the engine
+// internal queue `cronq:http` whose data describes the request (an HttpCall,
+// push/http_call.h). The caller's threads lease those jobs from the engine
 // like any worker, make the request, and complete the job on a 2xx answer or fail
 // it otherwise, so the job's attempts and backoff decide the retries and every
 // attempt is in the job's history. Each request carries Cronq-Fire-Id (the slot's
@@ -17,11 +17,11 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "push/http_call.h"
 
 namespace cronq::push {
 
 inline constexpr std::string_view kHttpQueue = "cronq:http";
-inline constexpr Millis kHttpTimeoutMax = 300'000;
 
 struct HttpCallerOptions {
   int threads = 4;           // concurrent calls
