@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/job.h"
+#include "core/limits.h"
 #include "core/status.h"
 #include "storage/store.h"
 
@@ -29,7 +30,7 @@ Result<JobOptions> ParseOptions(const json& j);
 struct FetchBody {
   int max = 1;
   Millis wait_ms = 0;
-  Millis lock_ms = 30'000;
+  Millis lock_ms = limits::kLockDefault;
   std::string worker;
 };
 Result<FetchBody> ParseFetch(const json& j);

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "core/limits.h"
 #include "core/status.h"
 #include "net/http.h"
 
@@ -22,7 +23,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 7700;  // 0: any free port; port() tells which
   int threads = 1;
-  size_t body_limit = 16 * 1024 * 1024;  // larger bodies get 413 with a JSON error
+  size_t body_limit = limits::kBody;  // larger bodies get 413 with a JSON error
   size_t header_limit = 16 * 1024;
   Millis read_timeout = 60'000;   // time to read one whole request once it has begun
   Millis idle_timeout = 75'000;   // keep-alive connection with no request

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "api/auth.h"
+#include "core/limits.h"
 #include "core/status.h"
 
 namespace cronq::server {
@@ -18,7 +19,7 @@ struct Config {
   std::vector<api::Token> tokens;  // extra scoped tokens
   std::string log_level = "info";
   bool log_jobs = true;
-  size_t body_limit = 16 * 1024 * 1024;
+  size_t body_limit = limits::kBody;
   bool durable = true;  // fsync every commit; only benchmarks of "unsafe" mode turn it off
   // [[schedules]] from the config file: (name, the PUT /v1/schedules body as JSON).
   // Upserted at every start, so the file is the source of truth for them.

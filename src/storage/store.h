@@ -21,6 +21,7 @@
 #include "core/job.h"
 #include "core/planner.h"
 #include "core/schedule.h"
+#include "core/limits.h"
 #include "core/status.h"
 
 namespace cronq {
@@ -34,7 +35,7 @@ struct EnqueueResult {
 struct FetchSpec {
   std::string queue;
   int max = 1;
-  Millis lock_ms = 30'000;
+  Millis lock_ms = limits::kLockDefault;
   std::string worker;  // free text naming the worker, kept with the attempt
 };
 
@@ -51,7 +52,7 @@ struct FailSpec {
 
 struct ExtendSpec {
   std::string queue, id, token;
-  Millis lock_ms = 30'000;
+  Millis lock_ms = limits::kLockDefault;
   std::optional<std::string> progress;  // JSON text
   std::vector<std::string> logs;
 };
