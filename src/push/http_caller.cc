@@ -2,9 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <future>
 #include <nlohmann/json.hpp>
 
+#include "engine/await.h"
 #include "net/http_client.h"
 
 namespace cronq::push {
@@ -12,13 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-template <typename T, typename Fn>
-Result<T> Wait(Fn&& fn) {
-  std::promise<Result<T>> p;
-  auto f = p.get_future();
-  fn([&p](Result<T> r) { p.set_value(std::move(r)); });
-  return f.get();
-}
 
 }  // namespace
 
@@ -42,7 +35,7 @@ void HttpCaller::Join() {
 void HttpCaller::Run() {
   const std::string worker = "cronq-http-caller";
   while (!stopping_) {
-    Result<std::vector<Lease>> leases = Wait<std::vector<Lease>>([&](auto cb) {
+    Result<std::vector<Lease>> leases = Await<std::vector<Lease>>([&](auto cb) {
       engine_.Fetch(FetchSpec{std::string(kHttpQueue), 1, 60'000, worker}, opt_.fetch_wait, cb);
     });
     if (!leases.ok()) {  // shutting down, or storage trouble: do not spin
@@ -55,7 +48,7 @@ void HttpCaller::Run() {
       try {
         Deliver(l);
       } catch (const std::exception& e) {  // a bad description must never take the server down
-        (void)Wait<AttemptEnd>([&](auto cb) {
+        (void)Await<AttemptEnd>([&](auto cb) {
           engine_.Fail(FailSpec{l.queue, l.id, l.token, std::string("cannot call: ") + e.what(), {}, true}, cb);
         });
       }
@@ -89,7 +82,7 @@ std::string PrintableUtf8(const std::string& in, size_t max) {
 // Calls the URL once; the engine's retry rules do the rest.
 void HttpCaller::Deliver(const Lease& lease) {
   auto fail = [&](const std::string& message, bool unrecoverable) {
-    (void)Wait<AttemptEnd>([&](auto cb) {
+    (void)Await<AttemptEnd>([&](auto cb) {
       engine_.Fail(FailSpec{lease.queue, lease.id, lease.token, message, {}, unrecoverable}, cb);
     });
   };
@@ -101,7 +94,7 @@ void HttpCaller::Deliver(const Lease& lease) {
   if (!url.ok()) return fail(url.status().message(), true);
   const Millis timeout = call->timeout;
   // Hold the lease for the whole call (connect + request may each take `timeout`).
-  if (!Wait<TimeMs>([&](auto cb) {
+  if (!Await<TimeMs>([&](auto cb) {
          engine_.Extend(ExtendSpec{lease.queue, lease.id, lease.token, 2 * timeout + 30'000, std::nullopt, {}}, cb);
        }).ok())
     return;  // the lease is gone (shutdown or stale): do not call
@@ -115,7 +108,7 @@ void HttpCaller::Deliver(const Lease& lease) {
   Result<net::ClientResponse> r = client.Request(call->method, target, call->body, headers);
   if (!r.ok()) return fail("request failed: " + r.status().message(), false);
   if (r->status >= 200 && r->status < 300) {
-    (void)Wait<AttemptEnd>([&](auto cb) {
+    (void)Await<AttemptEnd>([&](auto cb) {
       engine_.Complete(CompleteSpec{lease.queue, lease.id, lease.token, json{{"status", r->status}}.dump()}, cb);
     });
     return;

@@ -12,7 +12,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -20,6 +19,7 @@
 #include "api/json_codec.h"
 #include "api/schedule_json.h"
 #include "core/validate.h"
+#include "engine/await.h"
 #include "engine/engine.h"
 #include "net/http_server.h"
 #include "push/http_caller.h"
@@ -83,18 +83,14 @@ Status UpsertConfigSchedules(const Config& cfg, Engine& engine) {
                                   ? api::ParseSchedule(*j, name)
                                   : Result<ScheduleDef>(Status::InvalidArgument("bad schedule name"));
     if (!def.ok()) return Status::InvalidArgument("schedule " + name + ": " + def.status().message());
-    std::promise<Status> done;
-    engine.PutSchedule(std::move(def).value(), [&done](Result<ScheduleView> r) { done.set_value(r.status()); });
-    Status st = done.get_future().get();
-    if (!st.ok()) return Status::Unavailable("schedule " + name + ": " + st.message());
+    Result<ScheduleView> put = Await<ScheduleView>([&](auto cb) { engine.PutSchedule(std::move(def).value(), cb); });
+    if (!put.ok()) return Status::Unavailable("schedule " + name + ": " + put.status().message());
     spdlog::info("event=schedule.configured schedule={}", name);
   }
   if (cfg.vercel_json.empty()) return Status::Ok();
   // vercel.json is the source of truth for the "vercel." schedules: a cron removed
   // from the file stops, as it does on Vercel.
-  std::promise<Result<std::vector<ScheduleState>>> listed;
-  engine.ListSchedules([&listed](Result<std::vector<ScheduleState>> r) { listed.set_value(std::move(r)); });
-  Result<std::vector<ScheduleState>> all = listed.get_future().get();
+  Result<std::vector<ScheduleState>> all = Await<std::vector<ScheduleState>>([&](auto cb) { engine.ListSchedules(cb); });
   if (!all.ok()) return all.status();
   for (const ScheduleState& st : *all) {
     const std::string& name = st.def.name;
@@ -102,9 +98,7 @@ Status UpsertConfigSchedules(const Config& cfg, Engine& engine) {
     bool kept = false;
     for (const auto& [n, body] : cfg.schedules) kept = kept || n == name;
     if (kept) continue;
-    std::promise<Status> done;
-    engine.DeleteSchedule(name, [&done](Result<Empty> r) { done.set_value(r.status()); });
-    if (Status st2 = done.get_future().get(); !st2.ok()) return st2;
+    if (Result<Empty> rm = Await<Empty>([&](auto cb) { engine.DeleteSchedule(name, cb); }); !rm.ok()) return rm.status();
     spdlog::info("event=schedule.removed schedule={} reason=\"no longer in {}\"", name, cfg.vercel_json);
   }
   return Status::Ok();
