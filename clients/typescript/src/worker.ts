@@ -201,7 +201,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
 
   private start(job: Job): void {
     const run: Running = { job, lastExtend: Date.now(), pendingLogs: [], progressDirty: false, queued: null, chain: Promise.resolve(), lost: false };
-    this.running.set(job.id, run);
+    this.running.set(job.token!, run);
     this.emit('active', job, 'waiting');
     let p: Promise<R>;
     try {
@@ -218,7 +218,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   private finish(run: Running, o: { kind: 'complete'; result: unknown } | { kind: 'fail'; error: unknown }): void {
     const job = run.job;
     const settle = () => {
-      this.running.delete(job.id);
+      this.running.delete(job.token!);
       const token = job.token!;
       if (o.kind === 'complete') {
         const entry: AckComplete = { id: job.id, token };
@@ -317,7 +317,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   // ---- heartbeats, progress, logs ----
 
   updateProgress(job: Job, progress: unknown): Promise<void> {
-    const run = this.running.get(job.id);
+    const run = this.running.get(job.token!);
     if (!run || run.job !== job) return Promise.reject(new Error(`cronq: job ${job.id} is not running in this worker`));
     run.progressDirty = true;
     this.emit('progress', job, progress);
@@ -325,7 +325,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   }
 
   log(job: Job, line: string): Promise<void> {
-    const run = this.running.get(job.id);
+    const run = this.running.get(job.token!);
     if (!run || run.job !== job) return Promise.reject(new Error(`cronq: job ${job.id} is not running in this worker`));
     run.pendingLogs.push(String(line));
     return this.extend(run);
