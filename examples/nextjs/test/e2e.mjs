@@ -215,10 +215,17 @@ async function sendEmail(to) {
 async function badInput() {
   const r = await http('POST', `${appUrl}/api/send-email`, { body: { to: 'not an address' } });
   check(r.status === 400 && r.json?.error?.code === 'invalid_argument', 'a bad address gets 400', `${r.status} ${r.text}`);
+  const key = { 'idempotency-key': 'order-17' };
+  const a = await http('POST', `${appUrl}/api/send-email`, { body: { to: 'key@example.com' }, headers: key });
+  const b = await http('POST', `${appUrl}/api/send-email`, { body: { to: 'key@example.com' }, headers: key });
+  check(a.status === 202 && b.status === 202, 'an enqueue with an Idempotency-Key answers 202', [a.text, b.text]);
+  check(a.json.id === 'email-order-17' && b.json.id === a.json.id && b.json.duplicate === true, 'a repeated key gets the first job', [a.json, b.json]);
+  const del = await api('DELETE', `/v1/queues/email/jobs/${a.json.id}`);
+  check(del.status === 200, 'remove that job again', del.text);
   const q = await api('GET', '/v1/queues/email/jobs?limit=10');
   check(q.status === 200 || q.status === 404, 'list the email queue', q.text);
-  check(!q.json?.jobs?.length, 'nothing was enqueued', q.json);
-  return 'bad address: 400, nothing enqueued';
+  check(!q.json?.jobs?.length, 'nothing else was enqueued', q.json);
+  return 'bad address: 400, nothing enqueued; a repeated Idempotency-Key: the first job';
 }
 
 async function pull() {
@@ -330,7 +337,7 @@ async function main() {
   await startCronq(appPort);
   await startApp(appPort);
   const steps = [
-    ['bad input', badInput],
+    ['enqueue: bad input, idempotency key', badInput],
     ['signed routes, called directly', signedRoutes],
     ['cron route', cronRoute],
     ['pull (worker)', pull],
