@@ -32,6 +32,12 @@ export interface BatcherOptions {
   maxInFlight?: number;
   /** Wait this long for more adds before sending (default 0: the end of the current tick). */
   windowMs?: number;
+  /**
+   * Split what is pending over the free request slots, down to this many jobs
+   * per request (default 50): 100 adds in flight leave as two requests of 50,
+   * so the server parses one while it commits the other.
+   */
+  splitMin?: number;
 }
 
 export class AddBatcher {
@@ -42,11 +48,13 @@ export class AddBatcher {
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
   private readonly windowMs: number;
+  private readonly splitMin: number;
 
   constructor(private readonly send: (jobs: NewJob[]) => Promise<BatchEnqueueResult>, opts: BatcherOptions = {}) {
     this.maxBatch = Math.min(Math.max(1, opts.maxBatch ?? 1000), 5000);
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 4);
     this.windowMs = Math.max(0, opts.windowMs ?? 0);
+    this.splitMin = Math.max(1, opts.splitMin ?? 50);
   }
 
   add(job: NewJob): Promise<AddResult> {
@@ -71,7 +79,9 @@ export class AddBatcher {
 
   private pump(): void {
     while (this.inFlight < this.maxInFlight && this.pending.length) {
-      void this.sendBatch(this.pending.splice(0, this.maxBatch));
+      const free = this.maxInFlight - this.inFlight;
+      const share = Math.max(this.splitMin, Math.ceil(this.pending.length / free));
+      void this.sendBatch(this.pending.splice(0, Math.min(this.maxBatch, share)));
     }
     if (!this.pending.length && !this.inFlight) {
       for (const w of this.idleWaiters.splice(0)) w();
