@@ -105,6 +105,19 @@ export class AddBatcher {
     } catch (e) {
       // One invalid job rejects the whole batch and the error names it
       // (`jobs[3]: ...`): reject that add alone and send the others again.
+      if (e instanceof CronqError && e.code === 'not_json' && batch.length > 1) {
+        // Some job's data cannot be serialized (a BigInt, a cycle): reject those adds, send the rest.
+        const ok = batch.filter((b) => {
+          try {
+            JSON.stringify(b.job);
+            return true;
+          } catch (err) {
+            b.reject(new CronqError(0, 'not_json', `job data is not JSON: ${(err as Error).message}`));
+            return false;
+          }
+        });
+        if (ok.length < batch.length) return ok.length ? this.sendEntries(ok) : undefined;
+      }
       const bad = e instanceof CronqError && (e.status === 400 || e.status === 413) ? /^jobs\[(\d+)\]: /.exec(e.message) : null;
       const i = bad ? Number(bad[1]) : -1;
       if (i < 0 || i >= batch.length) {
