@@ -32,6 +32,12 @@ export interface BatcherOptions {
   maxInFlight?: number;
   /** Wait this long for more adds before sending (default 0: the end of the current tick). */
   windowMs?: number;
+  /**
+   * Split what is pending over the free request slots, down to this many jobs
+   * per request (default 50): 100 adds in flight leave as two requests of 50,
+   * so the server parses one while it commits the other.
+   */
+  splitMin?: number;
 }
 
 export class AddBatcher {
@@ -42,11 +48,13 @@ export class AddBatcher {
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
   private readonly windowMs: number;
+  private readonly splitMin: number;
 
   constructor(private readonly send: (jobs: NewJob[]) => Promise<BatchEnqueueResult>, opts: BatcherOptions = {}) {
     this.maxBatch = Math.min(Math.max(1, opts.maxBatch ?? 1000), 5000);
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 4);
     this.windowMs = Math.max(0, opts.windowMs ?? 0);
+    this.splitMin = Math.max(1, opts.splitMin ?? 50);
   }
 
   add(job: NewJob): Promise<AddResult> {
@@ -71,7 +79,9 @@ export class AddBatcher {
 
   private pump(): void {
     while (this.inFlight < this.maxInFlight && this.pending.length) {
-      void this.sendBatch(this.pending.splice(0, this.maxBatch));
+      const free = this.maxInFlight - this.inFlight;
+      const share = Math.max(this.splitMin, Math.ceil(this.pending.length / free));
+      void this.sendBatch(this.pending.splice(0, Math.min(this.maxBatch, share)));
     }
     if (!this.pending.length && !this.inFlight) {
       for (const w of this.idleWaiters.splice(0)) w();
@@ -95,6 +105,19 @@ export class AddBatcher {
     } catch (e) {
       // One invalid job rejects the whole batch and the error names it
       // (`jobs[3]: ...`): reject that add alone and send the others again.
+      if (e instanceof CronqError && e.code === 'not_json' && batch.length > 1) {
+        // Some job's data cannot be serialized (a BigInt, a cycle): reject those adds, send the rest.
+        const ok = batch.filter((b) => {
+          try {
+            JSON.stringify(b.job);
+            return true;
+          } catch (err) {
+            b.reject(new CronqError(0, 'not_json', `job data is not JSON: ${(err as Error).message}`));
+            return false;
+          }
+        });
+        if (ok.length < batch.length) return ok.length ? this.sendEntries(ok) : undefined;
+      }
       const bad = e instanceof CronqError && (e.status === 400 || e.status === 413) ? /^jobs\[(\d+)\]: /.exec(e.message) : null;
       const i = bad ? Number(bad[1]) : -1;
       if (i < 0 || i >= batch.length) {

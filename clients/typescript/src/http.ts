@@ -71,7 +71,12 @@ export class HttpClient {
     this.requests++;
     const op = opts.op ?? method;
     this.counts[op] = (this.counts[op] ?? 0) + 1;
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    let payload: Buffer | undefined;
+    try {
+      payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    } catch (e) {
+      return Promise.reject(new CronqError(0, 'not_json', `${method} ${path}: body is not JSON: ${(e as Error).message}`));
+    }
     const headers: http.OutgoingHttpHeaders = { authorization: this.authorization, accept: 'application/json' };
     if (payload) {
       headers['content-type'] = 'application/json';

@@ -146,8 +146,10 @@ describe('Queue', () => {
       q.add('ok', 3),
       q.add('big', 'x'.repeat(600 * 1024)), // over 512 KiB
       q.add('ok', 4),
+      q.add('bigint', { n: 1n }), // not JSON
     ]);
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    assert.equal((results[5] as PromiseRejectedResult).reason.code, 'not_json');
     const bad = (results[1] as PromiseRejectedResult).reason;
     assert.ok(bad instanceof CronqError);
     assert.equal(bad.status, 400);

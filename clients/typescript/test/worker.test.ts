@@ -195,6 +195,30 @@ describe('Worker', () => {
     assert.equal((await q.getJobCounts('waiting')).waiting, 1);
   });
 
+  test('outcomes the server would refuse still end their attempts', async () => {
+    const q = queue('w-refused');
+    const [big, bigint, longMsg, fine] = await q.addBulk([
+      { name: 'big-result' }, { name: 'bigint-result' }, { name: 'long-message' }, { name: 'fine' },
+    ]);
+    const { errors } = worker('w-refused', async (job) => {
+      if (job.name === 'big-result') return 'x'.repeat(600 * 1024); // over 512 KiB
+      if (job.name === 'bigint-result') return { n: 10n };
+      if (job.name === 'long-message') throw new Error('é'.repeat(20_000)); // 40 KB of UTF-8
+      return 'ok';
+    }, { concurrency: 4 });
+    const state = async (id: string) => (await q.getJob(id))?.state;
+    await waitFor(async () => {
+      const c = await q.getJobCounts('completed', 'failed');
+      return c.completed === 1 && c.failed === 3;
+    }, 15_000, 'all four attempts to end');
+    assert.equal(await state(fine!.id), 'completed');
+    assert.match((await q.getJob(big!.id))!.failedReason!, /refused the job's result/);
+    assert.match((await q.getJob(bigint!.id))!.failedReason!, /not JSON/);
+    const long = (await q.getJob(longMsg!.id))!.failedReason!;
+    assert.ok(long.startsWith('éé') && Buffer.byteLength(long) <= 8192, `message of ${Buffer.byteLength(long)} bytes`);
+    assert.deepEqual(errors, []);
+  });
+
   test('a job added while the worker long-polls starts at once', async () => {
     const q = queue('w-longpoll');
     const seen: number[] = [];
