@@ -22,6 +22,6 @@ npm_ci_if_changed() {
 # the SDK's folder, whose package exports its built dist/.
 (cd ../../clients/typescript && npm_ci_if_changed && npm run --silent build)
 npm_ci_if_changed
-npx --no-install next build > .next-build.log 2>&1 || { cat .next-build.log; exit 1; }
+node node_modules/next/dist/bin/next build > .next-build.log 2>&1 || { cat .next-build.log; exit 1; }
 npm run --silent worker:build
 exec node test/e2e.mjs
