@@ -9,6 +9,8 @@ import { record } from '@/lib/record';
 
 // On Vercel: the function's time limit. Set the push queue's timeoutMs to match.
 export const maxDuration = 60;
+// The SDK's helpers use node:crypto: keep the Node.js runtime (the default), not Edge.
+export const runtime = 'nodejs';
 
 export const POST = withCronqSignature(async (req: Request) => {
   const job = (await req.json()) as PushJob<EmailJob>;

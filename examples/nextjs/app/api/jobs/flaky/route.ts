@@ -7,6 +7,8 @@ import { withCronqSignature, type PushJob } from '@cronq/client/next';
 import { firstTime, record } from '@/lib/record';
 
 export const maxDuration = 60;
+// The SDK's helpers use node:crypto: keep the Node.js runtime (the default), not Edge.
+export const runtime = 'nodejs';
 
 export const POST = withCronqSignature(async (req: Request) => {
   const job = (await req.json()) as PushJob;
