@@ -366,8 +366,14 @@ void WorkerCore::Reported(const Outcome& o, const Status& st) {
     o_.on_error(st);
     return;
   }
-  if (o.ok && o_.on_completed) o_.on_completed(*o.job, o.result);
-  if (!o.ok && o_.on_failed) o_.on_failed(*o.job, o.error, o.unrecoverable);
+  try {  // a throwing callback must not end the ack thread
+    if (o.ok && o_.on_completed) o_.on_completed(*o.job, o.result);
+    if (!o.ok && o_.on_failed) o_.on_failed(*o.job, o.error, o.unrecoverable);
+  } catch (const std::exception& e) {
+    o_.on_error(Status::Internal(std::string("on_completed/on_failed threw: ") + e.what()));
+  } catch (...) {
+    o_.on_error(Status::Internal("on_completed/on_failed threw"));
+  }
 }
 
 // ---- heartbeats

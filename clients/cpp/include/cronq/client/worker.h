@@ -100,10 +100,12 @@ struct WorkerOptions {
   std::chrono::milliseconds retry_delay{1'000};
   // Kept with each attempt on the server; empty: "cpp:<host>:<pid>".
   std::string name{};
-  // Called after a job's outcome was accepted by the server, from a worker thread.
+  // Called after a job's outcome was accepted by the server, from the ack thread
+  // (one at a time). An exception they throw is reported to on_error.
   std::function<void(const Job&, const nlohmann::json& result)> on_completed{};
   std::function<void(const Job&, const std::string& error, bool unrecoverable)> on_failed{};
-  // Fetch, heartbeat and ack problems, from a worker thread. Default: stderr.
+  // Fetch, heartbeat and ack problems and lost leases. Called from several worker
+  // threads, possibly at once; must not throw. Default: a line on stderr.
   std::function<void(const Status&)> on_error{};
 };
 
@@ -111,7 +113,8 @@ class Worker {
  public:
   // Does no I/O and starts nothing; see Start().
   Worker(std::string queue, Handler handler, WorkerOptions options = {});
-  // Shares a connection with queues and other workers (options.connection unused).
+  // Shares a connection with queues and other workers (options.connection unused;
+  // the connection's timeout must exceed fetch_wait).
   Worker(std::string queue, Handler handler, std::shared_ptr<Connection> connection, WorkerOptions options = {});
   // Stop(), then returns.
   ~Worker();
