@@ -68,6 +68,21 @@ Result<JobInfo> Queue::GetJob(const std::string& id) {
   return codec::DecodeJobInfo(r);
 }
 
+Result<JobPage> Queue::GetJobs(const JobQuery& query) {
+  CRONQ_ASSIGN_OR_RETURN(Connection * c, Conn());
+  if (query.limit < 1 || query.limit > 1000)
+    return Status::InvalidArgument("GetJobs limit must be 1-1000, not " + std::to_string(query.limit));
+  std::string path = Path("/jobs?limit=" + std::to_string(query.limit));
+  if (!query.state.empty()) path += "&state=" + EncodePathSegment(query.state);
+  if (!query.search.empty()) path += "&q=" + EncodePathSegment(query.search);
+  if (!query.cursor.empty()) path += "&cursor=" + EncodePathSegment(query.cursor);
+  CRONQ_ASSIGN_OR_RETURN(json r, c->Call("GET", path));
+  JobPage page;
+  for (const json& j : r.value("jobs", json::array())) page.jobs.push_back(codec::DecodeJobInfo(j));
+  page.next_cursor = codec::Str(r, "nextCursor");
+  return page;
+}
+
 Result<JobCounts> Queue::GetJobCounts() {
   CRONQ_ASSIGN_OR_RETURN(Connection * c, Conn());
   Result<json> r = c->Call("GET", Path(""));

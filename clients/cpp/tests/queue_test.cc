@@ -91,6 +91,29 @@ TEST_F(QueueTest, AddBulkAnswersInOrder) {
   EXPECT_EQ(q.GetJobCounts()->waiting, 21);
 }
 
+TEST_F(QueueTest, GetJobsPagesNewestFirst) {
+  Queue q("list", Conn());
+  std::vector<NewJob> jobs;
+  for (int i = 0; i < 5; ++i) jobs.push_back({i == 3 ? "special 50%" : "plain", {{"i", i}}, {}});
+  ASSERT_TRUE(q.AddBulk(jobs).ok());
+  auto first = q.GetJobs({.state = "waiting", .limit = 3});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->jobs.size(), 3u);
+  EXPECT_EQ(first->jobs[0].data["i"], 4);
+  EXPECT_FALSE(first->next_cursor.empty());
+  auto rest = q.GetJobs({.state = "waiting", .limit = 3, .cursor = first->next_cursor});
+  ASSERT_TRUE(rest.ok()) << rest.status().ToString();
+  ASSERT_EQ(rest->jobs.size(), 2u);
+  EXPECT_EQ(rest->jobs[1].data["i"], 0);
+  EXPECT_TRUE(rest->next_cursor.empty());
+  auto found = q.GetJobs({.search = "AL 50%"});  // case-insensitive, '%' literal, sent percent-encoded
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->jobs.size(), 1u);
+  EXPECT_EQ(found->jobs[0].name, "special 50%");
+  EXPECT_TRUE(q.GetJobs({.state = "done"}).status().IsInvalidArgument());
+  EXPECT_TRUE(q.GetJobs({.limit = 0}).status().IsInvalidArgument());
+}
+
 TEST_F(QueueTest, PauseAndResume) {
   Queue q("p", Conn());
   ASSERT_TRUE(q.Pause().ok());

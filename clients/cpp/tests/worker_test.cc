@@ -156,10 +156,10 @@ TEST_F(WorkerTest, HeartbeatsKeepALongHandlerLeased) {
   ASSERT_TRUE(added.ok());
   std::atomic<int> runs{0};
   WorkerOptions o = Options(2);
-  o.lock_duration = 1000ms;  // the handler runs three times as long
+  o.lock_duration = 1500ms;  // the handler runs more than twice as long
   Worker w("slow", [&](Job&) -> json {
     ++runs;
-    std::this_thread::sleep_for(3000ms);
+    std::this_thread::sleep_for(3500ms);
     return true;
   }, o);
   ASSERT_TRUE(w.Start().ok());

@@ -94,6 +94,18 @@ struct JobInfo {
   nlohmann::json raw{};
 };
 
+// A page of GetJobs: newest first.
+struct JobQuery {
+  std::string state{};   // waiting, delayed, active, completed or failed; empty: all
+  std::string search{};  // a substring of the name, jobId or failed reason, or a numeric id
+  int limit = 50;        // 1-1000
+  std::string cursor{};  // next_cursor of the previous page
+};
+struct JobPage {
+  std::vector<JobInfo> jobs;  // without attempts and logs (GetJob has them)
+  std::string next_cursor;    // empty on the last page
+};
+
 class Queue {
  public:
   // Does no I/O. A bad URL or a missing token is reported by every call.
@@ -111,6 +123,8 @@ class Queue {
   Result<std::vector<Added>> AddBulk(const std::vector<NewJob>& jobs);
   // NotFound when the queue has no such job.
   Result<JobInfo> GetJob(const std::string& id);
+  // Lists jobs (GET /v1/queues/{q}/jobs); an unused queue answers an empty page.
+  Result<JobPage> GetJobs(const JobQuery& query = {});
   // All zero for a queue that was never used.
   Result<JobCounts> GetJobCounts();
   // Stop / restart leasing (needs an admin token). Creates the queue if needed.
