@@ -153,11 +153,14 @@ int RunServer(Config cfg) {
   api::TokenSet token_set(std::move(tokens));
   SystemClock clock;
   net::HttpServer* http_ptr = nullptr;
+  api::Api* api_ptr = nullptr;  // set before the engine starts
   EngineOptions eopt;
   eopt.post = [&http_ptr](std::function<void()> fn) { http_ptr->Post(std::move(fn)); };
   eopt.log_jobs = cfg.log_jobs;
+  eopt.on_batch = [&api_ptr](const BatchReport& r) { api_ptr->OnBatch(r); };
   Engine engine(**store, clock, eopt);
   api::Api api(engine, token_set, clock);
+  api_ptr = &api;
 
   net::ServerOptions sopt;
   sopt.host = listen->first;
@@ -202,6 +205,7 @@ int RunServer(Config cfg) {
   // caller stops fetching first; a call in flight ends or its lease expires and
   // it is retried after the restart (at least once).
   caller.RequestStop();
+  api.Stop();  // ends the event streams
   engine.Stop();
   caller.Join();
   http.Stop(5'000);
