@@ -45,6 +45,7 @@ Api::Api(Engine& engine, const TokenSet& tokens, Clock& clock, ApiOptions option
       {"DELETE", {"v1", "session"}, S::kRead, &Api::Logout},
       {"GET", {"v1", "events"}, S::kRead, &Api::Events},
       {"GET", {"v1", "audit"}, S::kRead, &Api::ListAudit},
+      {"GET", {"v1", "throughput"}, S::kRead, &Api::GetThroughput},
       {"POST", {"v1", "queues", ":q", "clean"}, S::kAdmin, &Api::CleanQueue},
       {"POST", {"v1", "queues", ":q", "retry-failed"}, S::kAdmin, &Api::RetryFailed},
       {"GET", {"v1", "queues"}, S::kRead, &Api::ListQueues},

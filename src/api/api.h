@@ -87,6 +87,7 @@ class Api {
   void WhoAmI(Ctx& c);
   void Logout(Ctx& c);
   void Metrics(Ctx& c);
+  void GetThroughput(Ctx& c);
   void Events(Ctx& c);
   // Who is acting, for the audit log.
   static Actor ActorOf(const Ctx& c);

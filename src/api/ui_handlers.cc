@@ -144,6 +144,25 @@ void Api::RetryFailed(Ctx& c) {
   }), ActorOf(c));
 }
 
+// GET /v1/throughput: attempts ended per minute over the last hour, per queue,
+// oldest minute first (kept in memory: a restart starts from zero).
+void Api::GetThroughput(Ctx& c) {
+  const MetricsSnapshot m = engine_.metrics().Snapshot();
+  const int64_t now_min = c.now / 60'000;
+  const int64_t first = now_min - kThroughputMinutes + 1;
+  json queues = json::object();
+  for (const auto& [q, tp] : m.throughput) {
+    json done = json::array(), failed = json::array();
+    for (int64_t mi = first; mi <= now_min; ++mi) {
+      const MinuteCounts& mc = tp[static_cast<size_t>(mi % kThroughputMinutes)];
+      done.push_back(mc.minute == mi ? mc.completed : 0);
+      failed.push_back(mc.minute == mi ? mc.failed : 0);
+    }
+    queues[q] = {{"completed", std::move(done)}, {"failed", std::move(failed)}};
+  }
+  c.Json(200, {{"from", first * 60'000}, {"minuteMs", 60'000}, {"queues", std::move(queues)}});
+}
+
 // GET /v1/events: a text/event-stream that stays open (see api/events.h).
 void Api::Events(Ctx& c) {
   net::HttpResponse r;

@@ -29,7 +29,17 @@ void EngineMetrics::Record(TimeMs now, const std::map<std::string, int64_t>& enq
     return *m;
   };
   for (const Lease& l : started) of(l.queue).wait.Observe(now - l.created_at);
+  Throughput* tp = nullptr;
+  const std::string* tp_queue = nullptr;
   for (const AttemptEnd& e : ended) {
+    if (!tp_queue || *tp_queue != e.queue) {
+      tp = &data_.throughput[e.queue];
+      tp_queue = &e.queue;
+    }
+    const int64_t minute = e.ended_at / 60'000;
+    MinuteCounts& mc = (*tp)[static_cast<size_t>(minute % kThroughputMinutes)];
+    if (mc.minute != minute) mc = MinuteCounts{minute, 0, 0};
+    (e.outcome == Outcome::kCompleted ? mc.completed : mc.failed)++;
     QueueMetrics& qm = of(e.queue);
     qm.processing.Observe(e.ended_at - e.started_at);
     if (e.outcome == Outcome::kCompleted) qm.completed++;

@@ -41,6 +41,14 @@ struct QueueMetrics {
   Histogram wait;          // job creation to the start of an attempt (delays and backoffs included)
 };
 
+// Attempts that ended in one minute, for the dashboard's last-hour throughput.
+struct MinuteCounts {
+  int64_t minute = -1;  // minutes since the epoch; -1: unused
+  uint64_t completed = 0, failed = 0;
+};
+inline constexpr int kThroughputMinutes = 60;
+using Throughput = std::array<MinuteCounts, kThroughputMinutes>;  // indexed by minute % 60
+
 struct ScheduleMetrics {
   uint64_t fired = 0, missed = 0, skipped = 0;
   Histogram lateness;  // due time to fire, for fired slots (manual triggers excluded)
@@ -49,6 +57,7 @@ struct ScheduleMetrics {
 struct MetricsSnapshot {
   std::map<std::string, QueueMetrics> queues;
   std::map<std::string, ScheduleMetrics> schedules;
+  std::map<std::string, Throughput> throughput;  // queue -> the last hour, per minute
   uint64_t batches = 0, batch_failures = 0;
 };
 

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "api/api.h"
+#include "dashboard/dashboard.h"
 #include "api/json_codec.h"
 #include "api/schedule_json.h"
 #include "core/validate.h"
@@ -169,6 +170,7 @@ int RunServer(Config cfg) {
   sopt.threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()) - 1);
   sopt.body_limit = cfg.body_limit;
   net::HttpServer http(sopt, [&api](net::HttpRequest&& req, net::Responder respond) {
+    if (dashboard::Owns(req.path)) return respond(dashboard::Serve(req));
     api.Handle(std::move(req), std::move(respond));
   });
   http_ptr = &http;

@@ -186,6 +186,17 @@ TEST_F(UiApi, MetricsCountRealTraffic) {
   EXPECT_LE(m["cronq_job_processing_seconds_bucket{queue=\"mq\",le=\"0.005\"}"],
             m["cronq_job_processing_seconds_bucket{queue=\"mq\",le=\"300\"}"]);
   EXPECT_EQ(s().Call("GET", "/metrics", "", "wrong-token-0123456789").status, 401);
+  // The dashboard's last hour: 3 completed and 2 failed attempts, in the last minute or two.
+  auto tp = s().Call("GET", "/v1/throughput", "", kReadToken);
+  ASSERT_EQ(tp.status, 200) << tp.body;
+  ASSERT_EQ(tp.json["queues"]["mq"]["completed"].size(), 60u);
+  int done = 0, failed = 0;
+  for (int i = 0; i < 60; ++i) {
+    done += tp.json["queues"]["mq"]["completed"][i].get<int>();
+    failed += tp.json["queues"]["mq"]["failed"][i].get<int>();
+  }
+  EXPECT_EQ(done, 3);
+  EXPECT_EQ(failed, 2);
 }
 
 TEST_F(UiApi, MetricsCountLeaseExpirationsAndScheduleSlots) {
