@@ -24,6 +24,11 @@ function h(tag, attrs, ...kids) {
   return el;
 }
 
+// Replaces an element's children, skipping null and false (replaceChildren would print them).
+function put(el, ...kids) {
+  el.replaceChildren(...kids.flat(Infinity).filter(k => k !== null && k !== undefined && k !== false));
+}
+
 class ApiError extends Error {
   constructor(status, code, message) { super(message); this.status = status; this.code = code; }
 }
@@ -111,7 +116,7 @@ function render() {
   S.view = null;
   document.getElementById('nav').hidden = !S.me;
   document.getElementById('who').hidden = !S.me;
-  if (!S.me) { stopEvents(); main.replaceChildren(loginView()); return; }
+  if (!S.me) { stopEvents(); put(main, loginView()); return; }
   document.getElementById('who-name').textContent = `${S.me.name} (${S.me.scope})`;
   startEvents();
   const { parts, params } = parseHash();
@@ -125,7 +130,7 @@ function render() {
   const section = parts[0] === 'schedules' ? 'schedules' : parts[0] === 'audit' ? 'audit' : 'overview';
   for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('on', a.dataset.nav === section);
   S.view = view;
-  main.replaceChildren(view.el);
+  put(main, view.el);
   view.load().catch(e => view.el.append(h('p', { class: 'error' }, e.message)));
 }
 
@@ -215,7 +220,7 @@ function overviewView() {
           h('span', { class: 'muted' }, `${sum(tp.completed)} done, ${sum(tp.failed)} failed`)),
         h('td', {}, actions));
     });
-    body.replaceChildren(table(['Queue', ...STATES.map(s => s + '#'), 'Oldest waiting#', 'Last hour', ''], rows,
+    put(body, table(['Queue', ...STATES.map(s => s + '#'), 'Oldest waiting#', 'Last hour', ''], rows,
       'No queues yet: enqueue a job (POST /v1/queues/{queue}/jobs) and it shows up here.'));
   };
   const load = async () => {
@@ -280,19 +285,19 @@ function queueView(name, params) {
   const el = h('section', {}, head, bar, tabs, search, list, pager);
 
   const drawHead = info => {
-    head.replaceChildren(`Queue ${name}`, info.paused ? badge('paused') : null);
+    put(head, `Queue ${name}`, info.paused ? badge('paused') : null);
     const all = STATES.reduce((n, s) => n + info.counts[s], 0);
-    tabs.replaceChildren(
+    put(tabs, 
       h('a', { href: link({ state: '' }), class: state ? null : 'on' }, 'all', h('span', { class: 'n' }, all)),
       ...STATES.map(s => h('a', { href: link({ state: s }), class: s === state ? 'on' : null, 'data-tab': s },
         s, h('span', { class: 'n' }, info.counts[s]))));
-    if (!canAdmin()) { bar.replaceChildren(); return; }
+    if (!canAdmin()) { put(bar, ); return; }
     const cleanState = h('select', { 'aria-label': 'state to clean' },
       ['completed', 'failed', 'waiting', 'delayed'].map(s => h('option', { value: s }, s)));
     const cleanAge = h('select', { 'aria-label': 'older than' },
       [['3600000', 'older than 1 hour'], ['86400000', 'older than 1 day'], ['604800000', 'older than 7 days'], ['0', 'all']]
         .map(([v, t]) => h('option', { value: v }, t)));
-    bar.replaceChildren(
+    put(bar, 
       info.paused ? button('Resume queue', async () => { if (await act('Resume', 'POST', `/v1/queues/${enc(name)}/resume`)) load(); })
                   : button('Pause queue', async () => { if (await act('Pause', 'POST', `/v1/queues/${enc(name)}/pause`)) load(); }),
       button('Retry all failed', async () => {
@@ -341,9 +346,9 @@ function queueView(name, params) {
       h('td', { class: 'num' }, `${j.attemptsMade}/${j.opts.attempts}`),
       h('td', { class: 'err-text', title: j.failedReason || '' }, j.failedReason || ''),
       h('td', {}, jobActions(j))));
-    list.replaceChildren(table(['Id', 'Name', 'State', 'Created', 'Attempts#', 'Error', ''], rows,
+    put(list, table(['Id', 'Name', 'State', 'Created', 'Attempts#', 'Error', ''], rows,
       q || from || to ? 'No job matches this search.' : 'No jobs in this state.'));
-    pager.replaceChildren(
+    put(pager, 
       cursors.length > 1 ? button('← Newer', () => { cursors.pop(); load(); }) : null,
       page.nextCursor ? button('Older →', () => { cursors.push(page.nextCursor); load(); }) : null);
   };
@@ -382,7 +387,7 @@ function jobView(queue, id) {
       h('td', { class: 'hide-sm' }, a.worker || ''),
       h('td', {}, a.error ? [h('div', {}, a.error.message),
         a.error.stack ? h('details', {}, h('summary', {}, 'stack'), h('pre', {}, a.error.stack)) : null] : '')));
-    el.replaceChildren(
+    put(el, 
       h('h1', {}, `Job ${j.id}`, badge(j.state), actions),
       h('div', { class: 'grid2' },
         h('div', { class: 'card' }, h('dl', { class: 'kv' },
@@ -427,7 +432,7 @@ function schedulesView() {
   const el = h('section', {}, h('h1', {}, 'Schedules'), body);
   const load = async () => {
     const { schedules } = await api('GET', '/v1/schedules');
-    body.replaceChildren(table(['Name', 'Cron', 'Target', 'Next run', 'Missed runs', ''], schedules.map(s => h('tr', {},
+    put(body, table(['Name', 'Cron', 'Target', 'Next run', 'Missed runs', ''], schedules.map(s => h('tr', {},
       h('td', {}, h('a', { href: `#/schedules/${enc(s.name)}` }, s.name), ' ', s.paused ? badge('paused') : null),
       h('td', {}, h('code', {}, s.cron), h('span', { class: 'muted' }, ` ${s.tz}`)),
       h('td', { class: 'hide-sm' }, targetText(s.target)),
@@ -454,7 +459,7 @@ function scheduleView(name) {
         h('td', {}, r.job ? h('a', { href: `#/queues/${enc(r.job.queue)}/jobs/${enc(r.job.id)}` }, r.job.id) : '—'),
         h('td', { class: 'hide-sm' }, r.note || ''));
     });
-    el.replaceChildren(
+    put(el, 
       h('h1', {}, `Schedule ${s.name}`, s.paused ? badge('paused') : null, scheduleActions(s, load)),
       h('div', { class: 'grid2' },
         h('div', { class: 'card' }, h('dl', { class: 'kv' },
@@ -483,14 +488,14 @@ function auditView() {
   const load = async () => {
     const c = cursors[cursors.length - 1];
     const page = await api('GET', `/v1/audit?limit=50${c ? '&cursor=' + enc(c) : ''}`);
-    body.replaceChildren(table(['When', 'Who', 'Action', 'Target', 'Detail'], page.entries.map(e => h('tr', {},
+    put(body, table(['When', 'Who', 'Action', 'Target', 'Detail'], page.entries.map(e => h('tr', {},
       h('td', {}, fmtTime(e.at)),
       h('td', {}, e.actor, h('span', { class: 'muted' }, ` (${e.scope})`)),
       h('td', {}, h('code', {}, e.action)),
       h('td', {}, e.target),
       h('td', { class: 'hide-sm' }, e.detail === null ? '' : h('code', {}, JSON.stringify(e.detail))))),
     'No operator action recorded yet.'));
-    pager.replaceChildren(
+    put(pager, 
       cursors.length > 1 ? button('← Newer', () => { cursors.pop(); load(); }) : null,
       page.nextCursor ? button('Older →', () => { cursors.push(page.nextCursor); load(); }) : null);
   };
