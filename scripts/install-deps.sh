@@ -10,6 +10,7 @@ PACKAGES=(
   libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server
+  openssl ca-certificates
 )
 if [[ "${1:-}" == "--with-node" ]]; then
   PACKAGES+=(nodejs npm)

@@ -50,6 +50,13 @@ struct AckResults {
   std::vector<Status> fail;
 };
 
+// A change to a queue's settings (PUT /v1/queues/{queue}); unset fields stay.
+struct QueueUpdate {
+  std::optional<bool> paused;
+  std::optional<std::optional<PushConfig>> push;  // set to nullopt: back to a pull queue
+  std::optional<JobDefaults> defaults;
+};
+
 struct EngineOptions {
   // Runs an answer; default: on the engine thread. Must not block.
   std::function<void(std::function<void()>)> post;
@@ -101,6 +108,9 @@ class Engine {
   void Remove(std::string queue, std::string id, Callback<Empty> cb);
   void SetPaused(std::string queue, bool paused, Callback<Empty> cb);
   void EnsureQueue(std::string queue, Callback<Empty> cb);
+  // Creates the queue if needed, applies `update` in one batch and answers the queue as it is then.
+  void UpdateQueue(std::string queue, QueueUpdate update, Callback<QueueInfo> cb);
+  void ListPushQueues(Callback<std::vector<PushQueue>> cb);
 
   // Schedules. Put creates or replaces; an unchanged timing (expression, zone,
   // start, end) keeps the next due slot, so redeploys that upsert the same

@@ -129,6 +129,29 @@ void Engine::EnsureQueue(std::string queue, Callback<Empty> cb) {
   });
 }
 
+void Engine::UpdateQueue(std::string queue, QueueUpdate u, Callback<QueueInfo> cb) {
+  Submit<QueueInfo>(std::move(cb), [q = std::move(queue), u = std::move(u)](Store& s, TimeMs now,
+                                                                             Batch& b) -> Result<QueueInfo> {
+    CRONQ_RETURN_IF_ERROR(s.CreateQueue(q, now));
+    if (u.push || u.defaults) {
+      CRONQ_ASSIGN_OR_RETURN(QueueInfo before, s.GetQueue(q));
+      QueueConfig c = std::move(before.config);
+      if (u.push) c.push = *u.push;
+      if (u.defaults) c.defaults = *u.defaults;
+      CRONQ_RETURN_IF_ERROR(s.SetQueueConfig(q, c, now));
+    }
+    if (u.paused) {
+      CRONQ_RETURN_IF_ERROR(s.SetPaused(q, *u.paused, now));
+      if (!*u.paused) b.woken.insert(q);
+    }
+    return s.GetQueue(q);
+  });
+}
+
+void Engine::ListPushQueues(Callback<std::vector<PushQueue>> cb) {
+  Submit<std::vector<PushQueue>>(std::move(cb), [](Store& s, TimeMs, Batch&) { return s.ListPushQueues(); });
+}
+
 void Engine::GetJob(std::string queue, std::string id, Callback<Job> cb) {
   Submit<Job>(std::move(cb), [q = std::move(queue), id = std::move(id)](Store& s, TimeMs, Batch&) {
     return s.GetJob(q, id);

@@ -7,8 +7,8 @@
 
 namespace cronq::push {
 namespace {
-
 using nlohmann::json;
+}  // namespace
 
 bool IsHeaderName(std::string_view k) {
   if (k.empty() || k.size() > 128) return false;
@@ -21,8 +21,6 @@ bool IsFramingHeader(std::string k) {
   for (char& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return k == "host" || k == "content-length" || k == "transfer-encoding" || k == "connection" || k == "upgrade";
 }
-
-}  // namespace
 
 bool IsHeaderValue(std::string_view v) {
   if (v.size() > 8192) return false;

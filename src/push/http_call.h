@@ -31,6 +31,10 @@ struct HttpCall {
 Status ValidateHttpCall(const HttpCall& call);
 // True for a value that may go in a header (no CR, LF or NUL; at most 8 KiB).
 bool IsHeaderValue(std::string_view v);
+// True for a header name of letters, digits, '-' and '_' (at most 128).
+bool IsHeaderName(std::string_view k);
+// Host, Content-Length, Transfer-Encoding, Connection, Upgrade (any case).
+bool IsFramingHeader(std::string k);
 
 // The job data (JSON text) and back.
 std::string EncodeHttpCall(const HttpCall& call);

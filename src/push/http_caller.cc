@@ -48,9 +48,13 @@ void HttpCaller::Run() {
       try {
         Deliver(l);
       } catch (const std::exception& e) {  // a bad description must never take the server down
-        (void)Await<AttemptEnd>([&](auto cb) {
-          engine_.Fail(FailSpec{l.queue, l.id, l.token, std::string("cannot call: ") + e.what(), {}, true}, cb);
-        });
+        FailSpec f;
+        f.queue = l.queue;
+        f.id = l.id;
+        f.token = l.token;
+        f.message = std::string("cannot call: ") + e.what();
+        f.unrecoverable = true;
+        (void)Await<AttemptEnd>([&](auto cb) { engine_.Fail(f, cb); });
       }
     }
   }
@@ -82,9 +86,13 @@ std::string PrintableUtf8(const std::string& in, size_t max) {
 // Calls the URL once; the engine's retry rules do the rest.
 void HttpCaller::Deliver(const Lease& lease) {
   auto fail = [&](const std::string& message, bool unrecoverable) {
-    (void)Await<AttemptEnd>([&](auto cb) {
-      engine_.Fail(FailSpec{lease.queue, lease.id, lease.token, message, {}, unrecoverable}, cb);
-    });
+    FailSpec f;
+    f.queue = lease.queue;
+    f.id = lease.id;
+    f.token = lease.token;
+    f.message = message;
+    f.unrecoverable = unrecoverable;
+    (void)Await<AttemptEnd>([&](auto cb) { engine_.Fail(f, cb); });
   };
   Result<HttpCall> call = DecodeHttpCall(lease.data);
   if (!call.ok()) return fail(call.status().message(), true);

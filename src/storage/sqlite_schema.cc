@@ -128,6 +128,12 @@ CREATE TABLE schedule_slots (
   PRIMARY KEY (schedule, due_at)
 ) WITHOUT ROWID;
 )sql",
+    // 2 -> 3: queue configuration: push target and job defaults (JSON text, see
+    // storage/queue_config_codec.h); NULL for a pull queue / no defaults.
+    R"sql(
+ALTER TABLE queues ADD COLUMN push TEXT;
+ALTER TABLE queues ADD COLUMN job_defaults TEXT;
+)sql",
 };
 
 constexpr int kVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
