@@ -33,7 +33,6 @@ Status ValidateHttpCall(const HttpCall& call) {
   if (call.url.size() > 2048) return Status::InvalidArgument("target.url is longer than 2048 characters");
   Result<net::Url> parsed = net::ParseUrl(std::string_view(call.url).substr(0, call.url.find('?')));
   if (!parsed.ok()) return Status::InvalidArgument("target.url: " + parsed.status().message());
-  if (parsed->scheme != "http") return Status::InvalidArgument("target.url: only http:// URLs are supported yet");
   static const char* const kMethods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
   bool method_ok = false;
   for (const char* m : kMethods) method_ok = method_ok || call.method == m;

@@ -259,8 +259,10 @@ Result<std::vector<Lease>> SqliteStore::LeaseNext(const FetchSpec& spec, TimeMs 
     CRONQ_ASSIGN_OR_RETURN(Stmt p, db_->Prepare("SELECT paused, push IS NOT NULL FROM queues WHERE name = ?1"));
     const bool found = p.Bind(1, spec.queue).Step();
     CRONQ_RETURN_IF_ERROR(Poison(p.status()));
-    if (found && p.Int(1) != 0 && !spec.push)
+    const bool push_queue = found && p.Int(1) != 0;
+    if (push_queue && !spec.push)
       return Status::Conflict("queue " + spec.queue + " is a push queue: cronq delivers its jobs to its URL");
+    if (!push_queue && spec.push) return out;  // no longer a push queue: the deliverer takes nothing
     if (found && p.Int(0) != 0) return out;
   }
   struct Row {

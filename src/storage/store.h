@@ -39,7 +39,8 @@ struct FetchSpec {
   Millis lock_ms = limits::kLockDefault;
   std::string worker;  // free text naming the worker, kept with the attempt
   // True only for cronq's own push deliverer: a push queue's jobs are leased by it
-  // alone, and LeaseNext answers anyone else Conflict there.
+  // alone, LeaseNext answers anyone else Conflict there, and it leases nothing
+  // from a queue that is not (or no longer) a push queue.
   bool push = false;
 };
 

@@ -627,8 +627,13 @@ TEST_P(Conformance, APushQueueIsLeasedOnlyByThePushDeliverer) {
   ASSERT_TRUE(leased.ok());
   ASSERT_EQ(leased->size(), 1u);
   EXPECT_EQ((*leased)[0].id, id);
-  auto plain = Batch([&](Store& s) { return s.LeaseNext(push, kT0); });
-  EXPECT_TRUE(plain.ok()) << "the deliverer's flag is harmless on any queue";
+  // Back to a pull queue: the deliverer takes nothing more, pull workers take the jobs.
+  Add("hook", "y");
+  ASSERT_TRUE(Batch([&](Store& s) { return s.SetQueueConfig("hook", QueueConfig{}, kT0); }).ok());
+  auto none = Batch([&](Store& s) { return s.LeaseNext(push, kT0); });
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(Take("hook").size(), 1u);
 }
 
 TEST_P(Conformance, QueueDefaultsApplyToJobsThatLeaveThemUnset) {
