@@ -128,7 +128,19 @@ CREATE TABLE schedule_slots (
   PRIMARY KEY (schedule, due_at)
 ) WITHOUT ROWID;
 )sql",
-    // 2 -> 3: queue configuration: push target and job defaults (JSON text, see
+    // 2 -> 3: the audit log of operator actions.
+    R"sql(
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  detail TEXT
+);
+)sql",
+    // 3 -> 4: queue configuration: push target and job defaults (JSON text, see
     // storage/queue_config_codec.h); NULL for a pull queue / no defaults.
     R"sql(
 ALTER TABLE queues ADD COLUMN push TEXT;
