@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server
   chromium
+  openssl ca-certificates
 )
 # Node and npm build and test the TypeScript SDK (clients/typescript) and run
 # bench/. They are installed from apt when no `node` is on the PATH (or with --with-node).

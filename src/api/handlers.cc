@@ -62,27 +62,16 @@ void Api::GetQueue(Ctx& c) {
   engine_.GetQueue(c.queue, c.Then<QueueInfo>([now](Ctx& c, QueueInfo q) { c.Json(200, QueueJson(q, now)); }));
 }
 
-// PUT creates the queue; `paused` sets its state. (Push targets come later.)
+// PUT creates the queue; `paused`, `push` and `defaultJobOptions` change what
+// they name and leave the rest as it is.
 void Api::PutQueue(Ctx& c) {
   Result<json> body = c.Body();
   if (!body.ok()) return c.Error(body.status());
-  std::optional<bool> paused;
-  if (!body->is_object()) return c.Error(Status::InvalidArgument("queue body must be an object"));
-  for (auto it = body->begin(); it != body->end(); ++it) {
-    if (it.key() != "paused") return c.Error(Status::InvalidArgument("unknown field '" + it.key() + "' in queue"));
-    if (!it->is_boolean()) return c.Error(Status::InvalidArgument("paused must be a boolean"));
-    paused = it->get<bool>();
-  }
-  const std::string q = c.queue;
+  Result<QueueUpdate> u = ParseQueueUpdate(*body);
+  if (!u.ok()) return c.Error(u.status());
   const TimeMs now = c.now;
-  // Without `paused` the queue is created (if new) and left as it is.
-  auto answer = [this, q, now](Ctx& c, Empty) {
-    engine_.GetQueue(q, c.Then<QueueInfo>([now](Ctx& c, QueueInfo qi) { c.Json(200, QueueJson(qi, now)); }));
-  };
-  if (!paused) return engine_.EnsureQueue(q, c.Then<Empty>(answer), ActorOf(c));
-  engine_.SetPaused(q, *paused, c.Then<Empty>([this, q, now](Ctx& c, Empty) {
-    engine_.GetQueue(q, c.Then<QueueInfo>([now](Ctx& c, QueueInfo qi) { c.Json(200, QueueJson(qi, now)); }));
-  }), ActorOf(c));
+  engine_.UpdateQueue(c.queue, std::move(u).value(),
+                      c.Then<QueueInfo>([now](Ctx& c, QueueInfo qi) { c.Json(200, QueueJson(qi, now)); }), ActorOf(c));
 }
 
 void Api::Pause(Ctx& c) {
@@ -188,8 +177,13 @@ void Api::Fetch(Ctx& c) {
   Result<FetchBody> f = ParseFetch(*body);
   if (!f.ok()) return c.Error(f.status());
   FetchSpec spec{c.queue, f->max, f->lock_ms, f->worker.empty() ? c.req.remote_addr : f->worker};
+  // A fetch's only Conflict is a push queue (Store::LeaseNext), code "push_queue".
   engine_.Fetch(std::move(spec), f->wait_ms,
-                c.Then<std::vector<Lease>>([](Ctx& c, std::vector<Lease> ls) { c.Send(200, LeasesJson(ls)); }),
+                [c = c.self](Result<std::vector<Lease>> r) {
+                  if (r.ok()) return c->Send(200, LeasesJson(*r));
+                  if (r.status().IsConflict()) return c->Error(ErrorResponse(409, "push_queue", r.status().message()));
+                  c->Error(r.status());
+                },
                 c.req.client_gone);
 }
 

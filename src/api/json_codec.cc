@@ -2,8 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/schedule_json.h"
 #include "core/limits.h"
 #include "core/validate.h"
+#include "push/push_config.h"
 
 namespace cronq::api {
 namespace {
@@ -153,6 +155,98 @@ Result<JobOptions> ParseOptions(const json& j) {
   return o;
 }
 
+namespace {
+
+Result<PushConfig> ParsePush(const json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("push must be an object {url, secrets, ...} or null");
+  CRONQ_RETURN_IF_ERROR(CheckKeys(j, {"url", "secrets", "timeoutMs", "concurrency", "rateLimit", "headers"}, "push"));
+  PushConfig p;
+  auto url = j.find("url");
+  if (url == j.end() || !url->is_string()) return Status::InvalidArgument("push.url is required and must be a string");
+  p.url = url->get<std::string>();
+  auto secrets = j.find("secrets");
+  if (secrets == j.end() || !secrets->is_array())
+    return Status::InvalidArgument("push.secrets is required: an array of one or two strings (current, next)");
+  for (const json& s : *secrets) {
+    if (!s.is_string()) return Status::InvalidArgument("push.secrets must be strings");
+    p.secrets.push_back(s.get<std::string>());
+  }
+  int64_t concurrency = p.concurrency;
+  CRONQ_RETURN_IF_ERROR(GetInt(j, "timeoutMs", p.timeout, "push."));
+  CRONQ_RETURN_IF_ERROR(GetInt(j, "concurrency", concurrency, "push."));
+  if (concurrency < 1 || concurrency > push::kPushConcurrencyMax)
+    return Status::InvalidArgument("push.concurrency must be between 1 and " + std::to_string(push::kPushConcurrencyMax));
+  p.concurrency = static_cast<int>(concurrency);
+  if (auto r = j.find("rateLimit"); r != j.end() && !r->is_null()) {
+    if (!r->is_object()) return Status::InvalidArgument("push.rateLimit must be {max, perMs} or null");
+    CRONQ_RETURN_IF_ERROR(CheckKeys(*r, {"max", "perMs"}, "push.rateLimit"));
+    int64_t max = 0;
+    CRONQ_RETURN_IF_ERROR(GetInt(*r, "max", max, "push.rateLimit."));
+    CRONQ_RETURN_IF_ERROR(GetInt(*r, "perMs", p.rate.per, "push.rateLimit."));
+    if (max < 1 || max > 1'000'000 || p.rate.per < 1)
+      return Status::InvalidArgument("push.rateLimit must be {max: 1..1000000, perMs: 1..86400000}");
+    p.rate.max = static_cast<int>(max);
+  }
+  if (auto h = j.find("headers"); h != j.end() && !h->is_null()) {
+    if (!h->is_object()) return Status::InvalidArgument("push.headers must be an object of strings");
+    for (auto it = h->begin(); it != h->end(); ++it) {
+      if (!it->is_string()) return Status::InvalidArgument("push.headers must be an object of strings");
+      p.headers.emplace_back(it.key(), it->get<std::string>());
+    }
+  }
+  CRONQ_RETURN_IF_ERROR(push::ValidatePushConfig(p));
+  return p;
+}
+
+Result<JobDefaults> ParseJobDefaults(const json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("defaultJobOptions must be an object {attempts, backoff} or null");
+  CRONQ_RETURN_IF_ERROR(CheckKeys(j, {"attempts", "backoff"}, "defaultJobOptions"));
+  JobDefaults d;
+  if (auto a = j.find("attempts"); a != j.end() && !a->is_null()) {
+    CRONQ_ASSIGN_OR_RETURN(int64_t n, AsInt(*a, "defaultJobOptions.attempts"));
+    if (n < 1 || n > limits::kAttemptsMax)
+      return Status::InvalidArgument("defaultJobOptions.attempts must be between 1 and " +
+                                     std::to_string(limits::kAttemptsMax));
+    d.attempts = static_cast<int>(n);
+  }
+  if (auto b = j.find("backoff"); b != j.end() && !b->is_null()) {
+    CRONQ_ASSIGN_OR_RETURN(Backoff bo, ParseBackoff(*b));
+    JobOptions probe;  // the job-level rules for a backoff
+    probe.backoff = bo;
+    CRONQ_RETURN_IF_ERROR(ValidateNewJob(NewJob{"probe", "null", probe}));
+    d.backoff = bo;
+  }
+  return d;
+}
+
+}  // namespace
+
+Result<QueueUpdate> ParseQueueUpdate(const json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("queue body must be an object");
+  CRONQ_RETURN_IF_ERROR(CheckKeys(j, {"paused", "push", "defaultJobOptions"}, "queue"));
+  QueueUpdate u;
+  if (auto p = j.find("paused"); p != j.end()) {
+    if (!p->is_boolean()) return Status::InvalidArgument("paused must be a boolean");
+    u.paused = p->get<bool>();
+  }
+  if (auto p = j.find("push"); p != j.end()) {
+    if (p->is_null()) {
+      u.push = std::optional<PushConfig>();
+    } else {
+      CRONQ_ASSIGN_OR_RETURN(PushConfig pc, ParsePush(*p));
+      u.push = std::optional<PushConfig>(std::move(pc));
+    }
+  }
+  if (auto d = j.find("defaultJobOptions"); d != j.end()) {
+    if (d->is_null()) {
+      u.defaults = JobDefaults{};
+    } else {
+      CRONQ_ASSIGN_OR_RETURN(u.defaults, ParseJobDefaults(*d));
+    }
+  }
+  return u;
+}
+
 Result<NewJob> ParseNewJob(const json& j) {
   if (!j.is_object()) return Status::InvalidArgument("a job must be an object {name, data, opts}");
   CRONQ_RETURN_IF_ERROR(CheckKeys(j, {"name", "data", "opts"}, "job"));
@@ -162,8 +256,14 @@ Result<NewJob> ParseNewJob(const json& j) {
   job.name = name->get<std::string>();
   auto data = j.find("data");
   job.data = data == j.end() ? "null" : data->dump();
+  job.attempts_set = job.backoff_set = false;
   if (auto o = j.find("opts"); o != j.end()) {
     CRONQ_ASSIGN_OR_RETURN(job.opts, ParseOptions(*o));
+    if (o->is_object()) {
+      auto a = o->find("attempts"), b = o->find("backoff");
+      job.attempts_set = a != o->end() && !a->is_null();
+      job.backoff_set = b != o->end() && !b->is_null();
+    }
   }
   CRONQ_RETURN_IF_ERROR(ValidateNewJob(job));
   return job;
@@ -267,6 +367,13 @@ Result<ExtendSpec> ParseExtend(const json& j, std::string queue, std::string id)
 // ---- output -----------------------------------------------------------------
 
 namespace {
+json BackoffJson(const Backoff& b) {
+  json j = {{"type", b.type == Backoff::Type::kFixed ? "fixed" : "exponential"}, {"delay", b.delay},
+            {"jitter", b.jitter}};
+  if (b.max_delay > 0) j["maxDelay"] = b.max_delay;
+  return j;
+}
+
 json RetentionJson(const Retention& r) {
   if (r.remove_now) return true;
   if (r.keep_all()) return false;
@@ -287,11 +394,7 @@ json OptionsJson(const JobOptions& o) {
   json j = {{"attempts", o.attempts}, {"delay", o.delay}, {"priority", o.priority}, {"maxStalls", o.max_stalls}};
   if (!o.job_id.empty()) j["jobId"] = o.job_id;
   if (o.timeout > 0) j["timeout"] = o.timeout;
-  if (o.backoff.type != Backoff::Type::kNone) {
-    j["backoff"] = {{"type", o.backoff.type == Backoff::Type::kFixed ? "fixed" : "exponential"},
-                    {"delay", o.backoff.delay}, {"jitter", o.backoff.jitter}};
-    if (o.backoff.max_delay > 0) j["backoff"]["maxDelay"] = o.backoff.max_delay;
-  }
+  if (o.backoff.type != Backoff::Type::kNone) j["backoff"] = BackoffJson(o.backoff);
   j["removeOnComplete"] = RetentionJson(o.remove_on_complete);
   j["removeOnFail"] = RetentionJson(o.remove_on_fail);
   return j;
@@ -339,13 +442,37 @@ json JobJson(const Job& job, bool detail) {
   return j;
 }
 
+namespace {
+json PushJson(const PushConfig& p) {
+  json headers = json::object();
+  for (const auto& [k, v] : p.headers) headers[k] = v;
+  json out = {{"url", p.url},
+              {"secrets", json::array()},
+              {"timeoutMs", p.timeout},
+              {"concurrency", p.concurrency},
+              {"rateLimit", p.rate.max > 0 ? json{{"max", p.rate.max}, {"perMs", p.rate.per}} : json(nullptr)},
+              {"headers", std::move(headers)}};
+  for (size_t i = 0; i < p.secrets.size(); ++i) out["secrets"].push_back("***");
+  MaskSecrets(out);
+  return out;
+}
+}  // namespace
+
 json QueueJson(const QueueInfo& q, TimeMs now) {
   json counts = json::object();
   for (int i = 0; i < kJobStateCount; ++i) counts[std::string(StateName(static_cast<JobState>(i)))] = q.counts[i];
+  json defaults = nullptr;
+  if (!q.config.defaults.empty()) {
+    defaults = json::object();
+    if (q.config.defaults.attempts) defaults["attempts"] = *q.config.defaults.attempts;
+    if (q.config.defaults.backoff) defaults["backoff"] = BackoffJson(*q.config.defaults.backoff);
+  }
   return {{"name", q.name},
           {"paused", q.paused},
           {"counts", std::move(counts)},
-          {"oldestWaitingAgeMs", q.oldest_waiting ? json(now - q.oldest_waiting) : json(nullptr)}};
+          {"oldestWaitingAgeMs", q.oldest_waiting ? json(now - q.oldest_waiting) : json(nullptr)},
+          {"push", q.config.push ? PushJson(*q.config.push) : json(nullptr)},
+          {"defaultJobOptions", std::move(defaults)}};
 }
 
 std::string LeasesJson(const std::vector<Lease>& leases) {

@@ -11,6 +11,7 @@
 #include "core/job.h"
 #include "core/limits.h"
 #include "core/status.h"
+#include "engine/engine.h"
 #include "storage/store.h"
 
 namespace cronq::api {
@@ -40,8 +41,12 @@ Result<CompleteSpec> ParseComplete(const json& j, std::string queue, std::string
 Result<FailSpec> ParseFail(const json& j, std::string queue, std::string id);
 Result<ExtendSpec> ParseExtend(const json& j, std::string queue, std::string id);
 
+// PUT /v1/queues/{queue}: {paused, push, defaultJobOptions}, each optional.
+Result<QueueUpdate> ParseQueueUpdate(const json& j);
+
 json OptionsJson(const JobOptions& o);
 json JobJson(const Job& j, bool detail);
+// With the push config, its secrets masked.
 json QueueJson(const QueueInfo& q, TimeMs now);
 // The fetch answer, written directly: job data is already JSON text.
 std::string LeasesJson(const std::vector<Lease>& leases);

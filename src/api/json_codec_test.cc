@@ -144,3 +144,94 @@ TEST(Auth, ScopesAndConstantTimeLookup) {
 
 }  // namespace
 }  // namespace cronq::api
+
+namespace cronq::api {
+namespace {
+
+Result<QueueUpdate> ParseQueue(const std::string& text) {
+  Result<json> j = ParseBody(text);
+  if (!j.ok()) return j.status();
+  return ParseQueueUpdate(*j);
+}
+
+TEST(QueueCodec, PushConfigAndDefaults) {
+  auto u = ParseQueue(R"({"push":{"url":"https://app.example.com/api/jobs/email","secrets":["cur","nxt"],
+      "timeoutMs":60000,"concurrency":10,"rateLimit":{"max":100,"perMs":1000},"headers":{"x-extra":"v"}},
+      "paused":false,"defaultJobOptions":{"attempts":5,"backoff":{"type":"exponential","delay":1000}}})");
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  ASSERT_TRUE(u->push && *u->push);
+  const PushConfig& p = **u->push;
+  EXPECT_EQ(p.url, "https://app.example.com/api/jobs/email");
+  EXPECT_EQ(p.secrets, (std::vector<std::string>{"cur", "nxt"}));
+  EXPECT_EQ(p.timeout, 60000);
+  EXPECT_EQ(p.concurrency, 10);
+  EXPECT_EQ(p.rate, (RateLimit{100, 1000}));
+  ASSERT_EQ(p.headers.size(), 1u);
+  EXPECT_EQ(u->paused, false);
+  EXPECT_EQ(u->defaults->attempts, 5);
+  EXPECT_EQ(u->defaults->backoff->type, Backoff::Type::kExponential);
+
+  auto pull = ParseQueue(R"({"push":null})");
+  ASSERT_TRUE(pull.ok());
+  EXPECT_TRUE(pull->push && !*pull->push) << "null turns a push queue back into a pull queue";
+  EXPECT_FALSE(pull->paused);
+  EXPECT_FALSE(pull->defaults);
+}
+
+TEST(QueueCodec, BadConfigsAreRefusedWithTheField) {
+  const char* bad[][2] = {
+      {R"({"push":{"url":"ftp://x/y","secrets":["s"]}})", "push.url"},
+      {R"({"push":{"url":"http://x/y"}})", "push.secrets"},
+      {R"({"push":{"url":"http://x/y","secrets":[]}})", "push.secrets"},
+      {R"({"push":{"url":"http://x/y","secrets":["a","b","c"]}})", "push.secrets"},
+      {R"({"push":{"url":"http://x/y","secrets":[""]}})", "push.secrets"},
+      {R"({"push":{"url":"http://x/y","secrets":["s"],"timeoutMs":0}})", "push.timeoutMs"},
+      {R"({"push":{"url":"http://x/y","secrets":["s"],"concurrency":0}})", "push.concurrency"},
+      {R"({"push":{"url":"http://x/y","secrets":["s"],"rateLimit":{"max":0,"perMs":10}}})", "push.rateLimit"},
+      {R"({"push":{"url":"http://x/y","secrets":["s"],"headers":{"Cronq-Attempt":"9"}}})", "push.headers"},
+      {R"({"push":{"url":"http://x/y","secrets":["s"],"headers":{"Content-Length":"9"}}})", "push.headers"},
+      {R"({"push":{"url":"http://x/y","secrets":["s"],"headers":{"x":"a\nb"}}})", "push.headers"},
+      {R"({"push":{"url":"http://x/y","secrets":["s"],"retries":3}})", "unknown field 'retries'"},
+      {R"({"defaultJobOptions":{"attempts":0}})", "defaultJobOptions.attempts"},
+      {R"({"defaultJobOptions":{"delay":5}})", "unknown field 'delay'"},
+      {R"({"paused":"yes"})", "paused"},
+  };
+  for (const auto& [body, field] : bad) {
+    auto u = ParseQueue(body);
+    ASSERT_FALSE(u.ok()) << body;
+    EXPECT_TRUE(u.status().IsInvalidArgument()) << body;
+    EXPECT_NE(u.status().message().find(field), std::string::npos) << body << " -> " << u.status().message();
+  }
+}
+
+TEST(QueueCodec, SecretsAreMaskedInAnswers) {
+  QueueInfo q;
+  q.name = "email";
+  PushConfig p;
+  p.url = "https://a.example/x";
+  p.secrets = {"topsecret", "nextsecret"};
+  p.headers = {{"Authorization", "Bearer abc"}, {"x-region", "eu"}};
+  q.config.push = p;
+  json j = QueueJson(q, 0);
+  EXPECT_EQ(j["push"]["secrets"], json({"***", "***"}));
+  EXPECT_EQ(j["push"]["headers"]["Authorization"], "***");
+  EXPECT_EQ(j["push"]["headers"]["x-region"], "eu");
+  EXPECT_EQ(j["push"]["url"], "https://a.example/x");
+  EXPECT_EQ(j["push"]["rateLimit"], nullptr);
+  EXPECT_EQ(j.dump().find("topsecret"), std::string::npos);
+  EXPECT_EQ(j["defaultJobOptions"], nullptr);
+}
+
+TEST(QueueCodec, AJobRemembersWhichRetryOptionsItSet) {
+  auto none = Parse(R"({"name":"a"})");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->attempts_set);
+  EXPECT_FALSE(none->backoff_set);
+  auto both = Parse(R"({"name":"a","opts":{"attempts":1,"backoff":100}})");
+  ASSERT_TRUE(both.ok());
+  EXPECT_TRUE(both->attempts_set);
+  EXPECT_TRUE(both->backoff_set);
+}
+
+}  // namespace
+}  // namespace cronq::api

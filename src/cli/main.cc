@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   serve->add_flag("--no-job-logs", no_job_logs, "Do not log a line per job start and finish");
   serve->add_option("--vercel-json", cfg.vercel_json, "Run a Next.js app's vercel.json crons (needs --base-url)");
   serve->add_option("--base-url", cfg.base_url, "The app's address for --vercel-json, e.g. http://127.0.0.1:3000");
+  serve->add_option("--push-ca-file", cfg.push_ca_file, "Extra CA certificates (PEM) trusted for https targets");
   serve->add_flag("--unsafe-no-fsync", unsafe_no_fsync, "Do not fsync commits (benchmarks only: loses jobs on power loss)");
   serve->callback([&] {
     cronq::server::Config merged;
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
     if (no_job_logs) merged.log_jobs = false;
     if (!cfg.vercel_json.empty()) merged.vercel_json = cfg.vercel_json;
     if (!cfg.base_url.empty()) merged.base_url = cfg.base_url;
+    if (!cfg.push_ca_file.empty()) merged.push_ca_file = cfg.push_ca_file;
     if (unsafe_no_fsync) merged.durable = false;
     rc = cronq::server::RunServer(merged);
   });

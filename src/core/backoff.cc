@@ -23,9 +23,10 @@ Millis BackoffDelay(const Backoff& b, int attempts_made, double unit) {
 }
 
 FailureDecision DecideAfterFailure(const JobOptions& opts, int attempts_made, bool unrecoverable,
-                                   TimeMs now, double unit) {
+                                   TimeMs now, double unit, std::optional<Millis> retry_delay) {
   if (unrecoverable || attempts_made >= opts.attempts) return {Event::kFailFinal, 0};
-  const Millis d = BackoffDelay(opts.backoff, attempts_made, unit);
+  const Millis d = retry_delay ? std::clamp<Millis>(*retry_delay, 0, kMaxBackoff)
+                              : BackoffDelay(opts.backoff, attempts_made, unit);
   if (d <= 0) return {Event::kRetryNow, 0};
   return {Event::kRetryLater, now + d};
 }

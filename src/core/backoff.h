@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "core/job.h"
 #include "core/lifecycle.h"
@@ -23,8 +24,9 @@ struct FailureDecision {
 };
 
 // `attempts_made` counts the attempt that just ended. `unrecoverable` skips retries.
+// `retry_delay`, when set, replaces the backoff (an app's Retry-After), capped at kMaxBackoff.
 FailureDecision DecideAfterFailure(const JobOptions& opts, int attempts_made, bool unrecoverable,
-                                   TimeMs now, double unit);
+                                   TimeMs now, double unit, std::optional<Millis> retry_delay = std::nullopt);
 
 // A lease that expired: requeue, or fail once the job stalled more than max_stalls times.
 // `stalls` counts the stall that just happened.

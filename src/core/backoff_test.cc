@@ -64,6 +64,18 @@ TEST(DecideAfterFailure, NoBackoffRetriesNow) {
   EXPECT_EQ(DecideAfterFailure(o, 1, false, 0, 0).event, Event::kRetryNow);
 }
 
+TEST(DecideAfterFailure, AnExplicitRetryDelayReplacesTheBackoff) {
+  JobOptions o;
+  o.attempts = 3;
+  o.backoff = Exp(5000);
+  auto d = DecideAfterFailure(o, 1, false, 100, 0, 30'000);
+  EXPECT_EQ(d.event, Event::kRetryLater);
+  EXPECT_EQ(d.run_at, 30'100);
+  EXPECT_EQ(DecideAfterFailure(o, 1, false, 100, 0, 0).event, Event::kRetryNow);
+  EXPECT_EQ(DecideAfterFailure(o, 3, false, 100, 0, 1000).event, Event::kFailFinal) << "no attempt left";
+  EXPECT_EQ(DecideAfterFailure(o, 1, true, 100, 0, 1000).event, Event::kFailFinal);
+}
+
 TEST(DecideAfterStall, FailsAfterMaxStalls) {
   JobOptions o;
   o.max_stalls = 1;

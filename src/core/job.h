@@ -69,6 +69,9 @@ struct NewJob {
   std::string name;
   std::string data;  // JSON text; "null" when absent
   JobOptions opts;
+  // Whether the producer set these options; unset ones take the queue's
+  // defaults at enqueue (core/queue_config.h).
+  bool attempts_set = true, backoff_set = true;
 };
 
 struct Attempt {

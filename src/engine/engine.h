@@ -51,6 +51,13 @@ struct AckResults {
   std::vector<Status> fail;
 };
 
+// A change to a queue's settings (PUT /v1/queues/{queue}); unset fields stay.
+struct QueueUpdate {
+  std::optional<bool> paused;
+  std::optional<std::optional<PushConfig>> push;  // set to nullopt: back to a pull queue
+  std::optional<JobDefaults> defaults;
+};
+
 // What a committed batch did, for observers (alerts, the event stream). Valid only
 // during the call.
 struct BatchReport {
@@ -135,6 +142,10 @@ class Engine {
   // Moves up to `limit` failed jobs back to waiting.
   void RetryAllFailed(std::string queue, int limit, Callback<BulkResult> cb, Actor who = {});
   void ListAudit(AuditQuery q, Callback<AuditPage> cb);
+  // Creates the queue if needed, applies `update` in one batch (with one audit
+  // entry, "queue.put") and answers the queue as it is then.
+  void UpdateQueue(std::string queue, QueueUpdate update, Callback<QueueInfo> cb, Actor who = {});
+  void ListPushQueues(Callback<std::vector<PushQueue>> cb);
 
   // Schedules. Put creates or replaces; an unchanged timing (expression, zone,
   // start, end) keeps the next due slot, so redeploys that upsert the same

@@ -143,6 +143,38 @@ void Engine::EnsureQueue(std::string queue, Callback<Empty> cb, Actor who) {
   });
 }
 
+void Engine::UpdateQueue(std::string queue, QueueUpdate u, Callback<QueueInfo> cb, Actor who) {
+  Submit<QueueInfo>(std::move(cb), [q = std::move(queue), u = std::move(u), who = std::move(who)](
+                                       Store& s, TimeMs now, Batch& b) -> Result<QueueInfo> {
+    CRONQ_RETURN_IF_ERROR(s.CreateQueue(q, now));
+    if (u.push || u.defaults) {
+      CRONQ_ASSIGN_OR_RETURN(QueueInfo before, s.GetQueue(q));
+      QueueConfig c = std::move(before.config);
+      if (u.push) c.push = *u.push;
+      if (u.defaults) c.defaults = *u.defaults;
+      CRONQ_RETURN_IF_ERROR(s.SetQueueConfig(q, c, now));
+    }
+    if (u.paused) {
+      CRONQ_RETURN_IF_ERROR(s.SetPaused(q, *u.paused, now));
+      b.changed = true;
+      if (!*u.paused) b.woken.insert(q);
+    }
+    // What changed, never the secrets.
+    std::string detail = "{";
+    auto add = [&](const std::string& kv) { detail += (detail.size() > 1 ? "," : "") + kv; };
+    if (u.paused) add(std::string("\"paused\":") + (*u.paused ? "true" : "false"));
+    if (u.push) add(*u.push ? "\"push\":\"set\"" : "\"push\":null");
+    if (u.defaults) add("\"defaultJobOptions\":\"set\"");
+    detail += "}";
+    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "queue.put", q, detail));
+    return s.GetQueue(q);
+  });
+}
+
+void Engine::ListPushQueues(Callback<std::vector<PushQueue>> cb) {
+  Submit<std::vector<PushQueue>>(std::move(cb), [](Store& s, TimeMs, Batch&) { return s.ListPushQueues(); });
+}
+
 // Bulk actions page through the queue's jobs in the state with the plain Store
 // reads and moves, inside one batch, so every backend gets them for free.
 void Engine::Clean(std::string queue, JobState state, TimeMs before, int limit, Callback<BulkResult> cb, Actor who) {

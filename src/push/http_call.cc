@@ -7,8 +7,8 @@
 
 namespace cronq::push {
 namespace {
-
 using nlohmann::json;
+}  // namespace
 
 bool IsHeaderName(std::string_view k) {
   if (k.empty() || k.size() > 128) return false;
@@ -22,8 +22,6 @@ bool IsFramingHeader(std::string k) {
   return k == "host" || k == "content-length" || k == "transfer-encoding" || k == "connection" || k == "upgrade";
 }
 
-}  // namespace
-
 bool IsHeaderValue(std::string_view v) {
   if (v.size() > 8192) return false;
   for (char c : v)
@@ -35,7 +33,6 @@ Status ValidateHttpCall(const HttpCall& call) {
   if (call.url.size() > 2048) return Status::InvalidArgument("target.url is longer than 2048 characters");
   Result<net::Url> parsed = net::ParseUrl(std::string_view(call.url).substr(0, call.url.find('?')));
   if (!parsed.ok()) return Status::InvalidArgument("target.url: " + parsed.status().message());
-  if (parsed->scheme != "http") return Status::InvalidArgument("target.url: only http:// URLs are supported yet");
   static const char* const kMethods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
   bool method_ok = false;
   for (const char* m : kMethods) method_ok = method_ok || call.method == m;

@@ -40,6 +40,8 @@ TEST(HttpCall, RefusesWhatCouldRewriteTheRequest) {
   EXPECT_FALSE(ValidateHttpCall(c).ok());
   c = Call();
   c.url = "https://example.test/x";
+  EXPECT_TRUE(ValidateHttpCall(c).ok()) << "https goes through the same client as push queues";
+  c.url = "ftp://example.test/x";
   EXPECT_FALSE(ValidateHttpCall(c).ok());
   c = Call();
   c.timeout = kHttpTimeoutMax + 1;

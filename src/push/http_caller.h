@@ -3,48 +3,47 @@
 //
 // A schedule whose target is a URL enqueues, at each slot, a job into the
 // internal queue `cronq:http` whose data describes the request (an HttpCall,
-// push/http_call.h). The caller's threads lease those jobs from the engine
-// like any worker, make the request, and complete the job on a 2xx answer or fail
-// it otherwise, so the job's attempts and backoff decide the retries and every
-// attempt is in the job's history. Each request carries Cronq-Fire-Id (the slot's
-// idempotency key), Cronq-Job-Id and Cronq-Attempt headers. Plain http only for
-// now; https arrives with push delivery.
+// push/http_call.h). A Lane of `threads` threads leases those jobs like any
+// worker, makes the request over http or https (net::OutboundClient), and ends
+// the attempt by the same answer rules as push queues (push/delivery.h: 2xx
+// completes with {"status": N}, Retry-After and Cronq-No-Retry are honoured),
+// so the job's attempts and backoff decide the retries and every attempt is in
+// the job's history. Each request carries Cronq-Fire-Id (the slot's idempotency
+// key), Cronq-Job-Id and Cronq-Attempt headers.
 #pragma once
 
-#include <atomic>
+#include <memory>
 #include <string_view>
-#include <thread>
-#include <vector>
 
-#include "engine/engine.h"
+#include "net/outbound.h"
 #include "push/http_call.h"
+#include "push/lane.h"
 
 namespace cronq::push {
 
 inline constexpr std::string_view kHttpQueue = "cronq:http";
 
 struct HttpCallerOptions {
-  int threads = 4;           // concurrent calls
+  int threads = 4;            // concurrent calls
   Millis fetch_wait = 5'000;  // long-poll per fetch
 };
 
 class HttpCaller {
  public:
-  explicit HttpCaller(Engine& engine, HttpCallerOptions options = {});
+  HttpCaller(Engine& engine, Clock& clock, net::OutboundClient& client, HttpCallerOptions options = {});
   ~HttpCaller();
   void Start();
   // Stops fetching. Call before Engine::Stop(), then Join() after it.
-  void RequestStop() { stopping_ = true; }
-  void Join();
+  void RequestStop() { lane_.RequestStop(); }
+  void Join() { lane_.Join(); }
 
  private:
-  void Run();
   void Deliver(const Lease& lease);
 
   Engine& engine_;
-  HttpCallerOptions opt_;
-  std::atomic<bool> stopping_{false};
-  std::vector<std::thread> threads_;
+  Clock& clock_;
+  net::OutboundClient& client_;
+  Lane lane_;
 };
 
 }  // namespace cronq::push

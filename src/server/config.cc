@@ -29,7 +29,8 @@ Status LoadConfigFile(const std::string& path, Config& cfg) {
     return Status::InvalidArgument("config " + path + ": " + std::string(e.description()));
   }
   CRONQ_RETURN_IF_ERROR(UnknownKeys(
-      t, {"data_dir", "listen", "threads", "admin_token", "log_level", "log_jobs", "body_limit", "tokens", "schedules"},
+      t, {"data_dir", "listen", "threads", "admin_token", "log_level", "log_jobs", "body_limit", "tokens", "schedules",
+          "push_ca_file"},
       path));
   cfg.data_dir = t["data_dir"].value_or(cfg.data_dir);
   cfg.listen = t["listen"].value_or(cfg.listen);
@@ -37,6 +38,7 @@ Status LoadConfigFile(const std::string& path, Config& cfg) {
   cfg.admin_token = t["admin_token"].value_or(cfg.admin_token);
   cfg.log_level = t["log_level"].value_or(cfg.log_level);
   cfg.log_jobs = t["log_jobs"].value_or(cfg.log_jobs);
+  cfg.push_ca_file = t["push_ca_file"].value_or(cfg.push_ca_file);
   const int64_t body_limit = t["body_limit"].value_or(static_cast<int64_t>(cfg.body_limit));
   if (body_limit < 1024 || body_limit > (int64_t{1} << 30))
     return Status::InvalidArgument(path + ": body_limit must be between 1024 and 1073741824 bytes");
@@ -130,6 +132,7 @@ void ApplyEnvironment(Config& cfg) {
   if (const char* v = std::getenv("CRONQ_LISTEN"); v && *v) cfg.listen = v;
   if (const char* v = std::getenv("CRONQ_ADMIN_TOKEN"); v && *v) cfg.admin_token = v;
   if (const char* v = std::getenv("CRONQ_LOG_LEVEL"); v && *v) cfg.log_level = v;
+  if (const char* v = std::getenv("CRONQ_PUSH_CA_FILE"); v && *v) cfg.push_ca_file = v;
 }
 
 }  // namespace cronq::server

@@ -28,6 +28,9 @@ struct Config {
   // called with GET and `Authorization: Bearer $CRON_SECRET` like Vercel Cron.
   std::string vercel_json;
   std::string base_url;
+  // A PEM file of CAs trusted for https push and URL targets, besides the system
+  // store (which SSL_CERT_FILE / SSL_CERT_DIR can also point elsewhere).
+  std::string push_ca_file;
 };
 
 // Reads vercel.json's crons into cfg.schedules (names "vercel.<path>").

@@ -23,6 +23,7 @@
 #include "engine/await.h"
 #include "engine/engine.h"
 #include "net/http_server.h"
+#include "push/deliverer.h"
 #include "push/http_caller.h"
 #include "storage/sqlite_store.h"
 
@@ -180,13 +181,26 @@ int RunServer(Config cfg) {
     engine.Stop();
     return 1;
   }
-  push::HttpCaller caller(engine);
+  net::OutboundOptions oopt;
+  oopt.ca_file = cfg.push_ca_file;
+  auto outbound = net::OutboundClient::Create(oopt);
+  if (!outbound.ok()) {
+    std::fprintf(stderr, "cronq: %s\n", outbound.status().message().c_str());
+    engine.Stop();
+    http.Stop(0);
+    return 2;
+  }
+  push::HttpCaller caller(engine, clock, **outbound);
   caller.Start();
+  push::Deliverer deliverer(engine, clock, **outbound);
+  deliverer.Start();
   if (Status st = UpsertConfigSchedules(cfg, engine); !st.ok()) {
     std::fprintf(stderr, "cronq: %s\n", st.message().c_str());
     caller.RequestStop();
+    deliverer.RequestStop();
     engine.Stop();
     caller.Join();
+    deliverer.Join();
     http.Stop(0);
     return 2;
   }
@@ -207,9 +221,11 @@ int RunServer(Config cfg) {
   // caller stops fetching first; a call in flight ends or its lease expires and
   // it is retried after the restart (at least once).
   caller.RequestStop();
+  deliverer.RequestStop();
   api.Stop();  // ends the event streams
   engine.Stop();
   caller.Join();
+  deliverer.Join();
   http.Stop(5'000);
   spdlog::info("event=server.stopped");
   spdlog::shutdown();

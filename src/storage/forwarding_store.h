@@ -28,6 +28,10 @@ class ForwardingStore : public Store {
   Status Remove(std::string_view q, std::string_view id) override { return t_->Remove(q, id); }
   Status SetPaused(std::string_view q, bool p, TimeMs now) override { return t_->SetPaused(q, p, now); }
   Status CreateQueue(std::string_view q, TimeMs now) override { return t_->CreateQueue(q, now); }
+  Status SetQueueConfig(std::string_view q, const QueueConfig& c, TimeMs now) override {
+    return t_->SetQueueConfig(q, c, now);
+  }
+  Result<std::vector<PushQueue>> ListPushQueues() override { return t_->ListPushQueues(); }
   Status PutSchedule(const ScheduleDef& d, std::optional<TimeMs> next, TimeMs now) override {
     return t_->PutSchedule(d, next, now);
   }

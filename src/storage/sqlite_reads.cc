@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "core/lifecycle.h"
+#include "storage/queue_config_codec.h"
 #include "storage/sqlite_store_impl.h"
 
 namespace cronq::sqlite {
@@ -197,6 +198,28 @@ Status SqliteStore::SetPaused(std::string_view queue, bool paused, TimeMs now) {
   return Poison(s.Bind(1, queue).Bind(2, paused ? 1 : 0).Run());
 }
 
+Status SqliteStore::SetQueueConfig(std::string_view queue, const QueueConfig& config, TimeMs now) {
+  CRONQ_RETURN_IF_ERROR(EnsureQueue(queue, now));
+  CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("UPDATE queues SET push = ?2, job_defaults = ?3 WHERE name = ?1"));
+  const std::string push = config.push ? EncodePushConfig(*config.push) : std::string();
+  const std::string defaults = EncodeJobDefaults(config.defaults);  // both outlive Run(): bound, not copied
+  s.Bind(1, queue).BindTextOrNull(2, push).BindTextOrNull(3, defaults);
+  CRONQ_RETURN_IF_ERROR(Poison(s.Run()));
+  batch_defaults_[std::string(queue)] = config.defaults;
+  return Status::Ok();
+}
+
+Result<std::vector<PushQueue>> SqliteStore::ListPushQueues() {
+  std::vector<PushQueue> out;
+  CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT name, push FROM queues WHERE push IS NOT NULL ORDER BY name"));
+  while (s.Step()) {
+    std::optional<PushConfig> p = DecodePushConfig(s.Text(1));
+    if (p) out.push_back(PushQueue{s.Text(0), std::move(*p)});
+  }
+  CRONQ_RETURN_IF_ERROR(Poison(s.status()));
+  return out;
+}
+
 // ---- reads ----------------------------------------------------------------------
 
 Result<Job> SqliteStore::GetJob(std::string_view queue, std::string_view id) {
@@ -280,11 +303,13 @@ Result<std::vector<QueueInfo>> SqliteStore::ListQueues() {
   CRONQ_RETURN_IF_ERROR(Poison(FlushCounts()));
   std::vector<QueueInfo> out;
   {
-    CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT name, paused FROM queues ORDER BY name"));
+    CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT name, paused, push, job_defaults FROM queues ORDER BY name"));
     while (s.Step()) {
       QueueInfo qi;
       qi.name = s.Text(0);
       qi.paused = s.Int(1) != 0;
+      if (!s.IsNull(2)) qi.config.push = DecodePushConfig(s.Text(2));
+      if (!s.IsNull(3)) qi.config.defaults = DecodeJobDefaults(s.Text(3));
       out.push_back(std::move(qi));
     }
     CRONQ_RETURN_IF_ERROR(Poison(s.status()));

@@ -140,6 +140,12 @@ CREATE TABLE audit (
   detail TEXT
 );
 )sql",
+    // 3 -> 4: queue configuration: push target and job defaults (JSON text, see
+    // storage/queue_config_codec.h); NULL for a pull queue / no defaults.
+    R"sql(
+ALTER TABLE queues ADD COLUMN push TEXT;
+ALTER TABLE queues ADD COLUMN job_defaults TEXT;
+)sql",
 };
 
 constexpr int kVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);

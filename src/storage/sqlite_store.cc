@@ -12,6 +12,7 @@
 #include "core/lease.h"
 #include "core/lifecycle.h"
 #include "core/limits.h"
+#include "storage/queue_config_codec.h"
 #include "storage/sqlite_schema.h"
 #include "storage/sqlite_store_impl.h"
 
@@ -111,9 +112,18 @@ Status SqliteStore::Poison(Status st) {
 }
 
 Status SqliteStore::Init() {
-  CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT name FROM queues"));
-  while (s.Step()) known_queues_.insert(s.Text(0));
+  CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT name, job_defaults FROM queues"));
+  while (s.Step()) {
+    known_queues_.insert(s.Text(0));
+    if (!s.IsNull(1)) defaults_[s.Text(0)] = DecodeJobDefaults(s.Text(1));
+  }
   return s.status();
+}
+
+const JobDefaults* SqliteStore::DefaultsOf(const std::string& queue) const {
+  if (auto it = batch_defaults_.find(queue); it != batch_defaults_.end()) return &it->second;
+  if (auto it = defaults_.find(queue); it != defaults_.end()) return &it->second;
+  return nullptr;
 }
 
 Status SqliteStore::Begin() {
@@ -140,6 +150,11 @@ Status SqliteStore::Commit() {
   in_batch_ = false;
   known_queues_.insert(batch_queues_.begin(), batch_queues_.end());
   batch_queues_.clear();
+  for (auto& [q, d] : batch_defaults_) {
+    if (d.empty()) defaults_.erase(q);
+    else defaults_[q] = std::move(d);
+  }
+  batch_defaults_.clear();
   return Status::Ok();
 }
 
@@ -147,6 +162,7 @@ void SqliteStore::Rollback() {
   if (in_batch_) (void)db_->Exec("ROLLBACK");
   in_batch_ = false;
   batch_queues_.clear();
+  batch_defaults_.clear();
   count_deltas_.clear();
   trims_.clear();
 }
@@ -193,8 +209,18 @@ Result<EnqueueResult> SqliteStore::Enqueue(std::string_view queue, const NewJob&
   return Insert(queue, job, now, {}, 0);
 }
 
-Result<EnqueueResult> SqliteStore::Insert(std::string_view queue, const NewJob& job, TimeMs now,
+Result<EnqueueResult> SqliteStore::Insert(std::string_view queue, const NewJob& given, TimeMs now,
                                           std::string_view sched, TimeMs sched_due) {
+  const NewJob* jp = &given;
+  NewJob defaulted;
+  if (!given.attempts_set || !given.backoff_set) {
+    if (const JobDefaults* d = DefaultsOf(std::string(queue))) {
+      defaulted = given;
+      ApplyJobDefaults(*d, defaulted);
+      jp = &defaulted;
+    }
+  }
+  const NewJob& job = *jp;
   const JobOptions& o = job.opts;
   if (!o.job_id.empty()) {
     Result<JobRef> existing = FindJob(queue, o.job_id);
@@ -230,10 +256,14 @@ Result<EnqueueResult> SqliteStore::Insert(std::string_view queue, const NewJob& 
 Result<std::vector<Lease>> SqliteStore::LeaseNext(const FetchSpec& spec, TimeMs now) {
   std::vector<Lease> out;
   {
-    CRONQ_ASSIGN_OR_RETURN(Stmt p, db_->Prepare("SELECT paused FROM queues WHERE name = ?1"));
-    bool paused = p.Bind(1, spec.queue).Step() && p.Int(0) != 0;
+    CRONQ_ASSIGN_OR_RETURN(Stmt p, db_->Prepare("SELECT paused, push IS NOT NULL FROM queues WHERE name = ?1"));
+    const bool found = p.Bind(1, spec.queue).Step();
     CRONQ_RETURN_IF_ERROR(Poison(p.status()));
-    if (paused) return out;
+    const bool push_queue = found && p.Int(1) != 0;
+    if (push_queue && !spec.push)
+      return Status::Conflict("queue " + spec.queue + " is a push queue: cronq delivers its jobs to its URL");
+    if (!push_queue && spec.push) return out;  // no longer a push queue: the deliverer takes nothing
+    if (found && p.Int(0) != 0) return out;
   }
   struct Row {
     int64_t seq, lease_no;
@@ -377,17 +407,19 @@ Result<AttemptEnd> SqliteStore::Complete(const CompleteSpec& spec, TimeMs now) {
 
 Result<AttemptEnd> SqliteStore::Fail(const FailSpec& spec, TimeMs now, double unit) {
   CRONQ_ASSIGN_OR_RETURN(Held h, FindHeld(spec.queue, spec.id, spec.token));
-  return EndBadly(spec.queue, h, Outcome::kFailed, spec.message, spec.stack, spec.unrecoverable, now, unit);
+  return EndBadly(spec.queue, h, spec.timed_out ? Outcome::kTimeout : Outcome::kFailed, spec.message, spec.stack,
+                  spec.unrecoverable, now, unit, spec.retry_delay);
 }
 
 // A failure or a timeout: count the attempt, then retry or fail for good.
 Result<AttemptEnd> SqliteStore::EndBadly(std::string_view queue, const Held& h, Outcome o, std::string_view msg,
-                                         std::string_view stack, bool unrecoverable, TimeMs now, double unit) {
+                                         std::string_view stack, bool unrecoverable, TimeMs now, double unit,
+                                         std::optional<Millis> retry_delay) {
   JobOptions opts;
   opts.attempts = h.attempts_max;
   opts.backoff = DecodeBackoff(h.backoff);
   const int made = h.attempts_made + 1;
-  FailureDecision d = DecideAfterFailure(opts, made, unrecoverable, now, unit);
+  FailureDecision d = DecideAfterFailure(opts, made, unrecoverable, now, unit, retry_delay);
   CRONQ_ASSIGN_OR_RETURN(JobState to, Apply(JobState::kActive, d.event));
   CRONQ_ASSIGN_OR_RETURN(
       Stmt u, db_->Prepare("UPDATE jobs SET state = ?2, attempts_made = ?3, token = NULL, lease_expires = NULL, "

@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "storage/sqlite_db.h"
@@ -41,6 +42,8 @@ class SqliteStore final : public Store {
   Status Remove(std::string_view queue, std::string_view id) override;
   Status SetPaused(std::string_view queue, bool paused, TimeMs now) override;
   Status CreateQueue(std::string_view queue, TimeMs now) override { return EnsureQueue(queue, now); }
+  Status SetQueueConfig(std::string_view queue, const QueueConfig& config, TimeMs now) override;
+  Result<std::vector<PushQueue>> ListPushQueues() override;
   Status PutSchedule(const ScheduleDef& def, std::optional<TimeMs> next_due, TimeMs now) override;
   Result<ScheduleState> GetSchedule(std::string_view name) override;
   Result<std::vector<ScheduleState>> ListSchedules() override;
@@ -86,7 +89,8 @@ class SqliteStore final : public Store {
   Status Retain(std::string_view queue, int64_t seq, JobState state, std::string_view keep, TimeMs now);
   Status DeleteJob(int64_t seq);
   Result<AttemptEnd> EndBadly(std::string_view queue, const Held& h, Outcome o, std::string_view msg,
-                              std::string_view stack, bool unrecoverable, TimeMs now, double unit);
+                              std::string_view stack, bool unrecoverable, TimeMs now, double unit,
+                              std::optional<Millis> retry_delay = std::nullopt);
   Result<AttemptEnd> EndStalled(std::string_view queue, const Held& h, TimeMs now);
   // Enqueue with an optional link to the schedule slot that fired the job.
   Result<EnqueueResult> Insert(std::string_view queue, const NewJob& job, TimeMs now, std::string_view sched,
@@ -108,6 +112,9 @@ class SqliteStore final : public Store {
   std::map<std::pair<std::string, int>, int64_t> count_deltas_;
   std::map<std::pair<std::string, int>, int64_t> trims_;  // (queue, state) -> keep count
   std::map<std::string, int> slot_claims_;                // schedule -> claims since its history was trimmed
+  // Job defaults of queues that have some: committed, and set in this batch.
+  std::unordered_map<std::string, JobDefaults> defaults_, batch_defaults_;
+  const JobDefaults* DefaultsOf(const std::string& queue) const;
 };
 
 // Helpers shared by both files.

@@ -20,6 +20,7 @@
 
 #include "core/job.h"
 #include "core/planner.h"
+#include "core/queue_config.h"
 #include "core/schedule.h"
 #include "core/limits.h"
 #include "core/status.h"
@@ -37,6 +38,10 @@ struct FetchSpec {
   int max = 1;
   Millis lock_ms = limits::kLockDefault;
   std::string worker;  // free text naming the worker, kept with the attempt
+  // True only for cronq's own push deliverer: a push queue's jobs are leased by it
+  // alone, LeaseNext answers anyone else Conflict there, and it leases nothing
+  // from a queue that is not (or no longer) a push queue.
+  bool push = false;
 };
 
 struct CompleteSpec {
@@ -48,6 +53,11 @@ struct FailSpec {
   std::string queue, id, token;
   std::string message, stack;
   bool unrecoverable = false;
+  // The attempt ran out of time (recorded as outcome `timeout`, not `failed`).
+  bool timed_out = false;
+  // The retry waits exactly this long instead of the backoff (e.g. an app's
+  // Retry-After). Ignored when no attempt is left.
+  std::optional<Millis> retry_delay;
 };
 
 struct ExtendSpec {
@@ -80,6 +90,13 @@ struct QueueInfo {
   bool paused = false;
   std::array<int64_t, kJobStateCount> counts{};  // indexed by JobState
   TimeMs oldest_waiting = 0;                      // created_at of the oldest waiting job; 0: none
+  QueueConfig config;
+};
+
+// A push queue as the deliverer needs it.
+struct PushQueue {
+  std::string name;
+  PushConfig push;
 };
 
 struct JobQuery {
@@ -181,6 +198,8 @@ class Store {
   // --- workers -----------------------------------------------------------
   // Leases up to spec.max waiting jobs, lowest priority first, FIFO within one
   // priority. A paused queue leases nothing. Each lease has a fresh fencing token.
+  // A push queue answers Conflict (and changes nothing) unless spec.push is set;
+  // that is the only Conflict LeaseNext returns.
   virtual Result<std::vector<Lease>> LeaseNext(const FetchSpec& spec, TimeMs now) = 0;
   // Heartbeat: extends the lease (never past the attempt's timeout), stores
   // progress and log lines. Returns the new lease expiry. Conflict on a stale token.
@@ -202,6 +221,13 @@ class Store {
   virtual Status SetPaused(std::string_view queue, bool paused, TimeMs now) = 0;
   // Creates the queue if it does not exist yet (queues also exist from their first job).
   virtual Status CreateQueue(std::string_view queue, TimeMs now) = 0;
+  // Replaces the queue's configuration (push target, job defaults), creating the
+  // queue if needed. From then on Enqueue and ClaimSlot apply `config.defaults`
+  // (ApplyJobDefaults) to the jobs they add, and LeaseNext serves a push queue to
+  // FetchSpec::push fetches only.
+  virtual Status SetQueueConfig(std::string_view queue, const QueueConfig& config, TimeMs now) = 0;
+  // Every push queue with its target, by name.
+  virtual Result<std::vector<PushQueue>> ListPushQueues() = 0;
 
   // --- schedules -----------------------------------------------------------
   // Creates or replaces a schedule. `next_due` is the slot to handle next.
@@ -232,7 +258,7 @@ class Store {
   virtual Result<Job> GetJob(std::string_view queue, std::string_view id) = 0;  // with attempts and logs
   virtual Result<JobPage> ListJobs(std::string_view queue, const JobQuery& q) = 0;
   virtual Result<std::vector<QueueInfo>> ListQueues() = 0;
-  virtual Result<QueueInfo> GetQueue(std::string_view queue) = 0;  // NotFound if never used
+  virtual Result<QueueInfo> GetQueue(std::string_view queue) = 0;  // NotFound if never used; with its config
 };
 
 }  // namespace cronq

@@ -49,7 +49,14 @@ class Conformance : public StoreConformance {
 
   Result<AttemptEnd> Fail(const Lease& l, TimeMs now = kT0, bool unrecoverable = false) {
     return Batch([&](Store& s) {
-      return s.Fail(FailSpec{l.queue, l.id, l.token, "boom", "at line 1", unrecoverable}, now, 0.0);
+      FailSpec f;
+      f.queue = l.queue;
+      f.id = l.id;
+      f.token = l.token;
+      f.message = "boom";
+      f.stack = "at line 1";
+      f.unrecoverable = unrecoverable;
+      return s.Fail(f, now, 0.0);
     });
   }
 
@@ -565,6 +572,129 @@ TEST_P(Conformance, QueuesAreListedWithCounts) {
   EXPECT_EQ((*qs)[0].counts[0], 2);
   EXPECT_EQ((*qs)[0].oldest_waiting, kT0);
   EXPECT_EQ((*qs)[1].name, "b");
+}
+
+PushConfig SamplePush() {
+  PushConfig p;
+  p.url = "https://app.example.com/api/jobs?x=1";
+  p.secrets = {"current", "next"};
+  p.timeout = 15'000;
+  p.concurrency = 3;
+  p.rate = RateLimit{100, 1000};
+  p.headers = {{"x-extra", "v"}, {"X-Second", "w"}};
+  return p;
+}
+
+TEST_P(Conformance, QueueConfigRoundTripsAndSurvivesReopen) {
+  QueueConfig c;
+  c.push = SamplePush();
+  c.defaults.attempts = 4;
+  c.defaults.backoff = Backoff{Backoff::Type::kExponential, 500, 0.5, 9000};
+  ASSERT_TRUE(Batch([&](Store& s) { return s.SetQueueConfig("email", c, kT0); }).ok());
+  Reopen();
+  auto q = Batch([](Store& s) { return s.GetQueue("email"); });
+  ASSERT_TRUE(q.ok()) << "SetQueueConfig creates the queue";
+  ASSERT_TRUE(q->config.push.has_value());
+  EXPECT_EQ(*q->config.push, SamplePush());
+  EXPECT_EQ(q->config.defaults.attempts, 4);
+  ASSERT_TRUE(q->config.defaults.backoff.has_value());
+  EXPECT_EQ(q->config.defaults.backoff->delay, 500);
+  EXPECT_EQ(q->config.defaults.backoff->max_delay, 9000);
+  auto pushes = Batch([](Store& s) { return s.ListPushQueues(); });
+  ASSERT_TRUE(pushes.ok());
+  ASSERT_EQ(pushes->size(), 1u);
+  EXPECT_EQ((*pushes)[0].name, "email");
+  EXPECT_EQ((*pushes)[0].push, SamplePush());
+
+  c.push.reset();  // back to a pull queue
+  ASSERT_TRUE(Batch([&](Store& s) { return s.SetQueueConfig("email", c, kT0); }).ok());
+  EXPECT_TRUE(Batch([](Store& s) { return s.ListPushQueues(); })->empty());
+  EXPECT_FALSE(Batch([](Store& s) { return s.GetQueue("email"); })->config.push.has_value());
+}
+
+TEST_P(Conformance, APushQueueIsLeasedOnlyByThePushDeliverer) {
+  QueueConfig c;
+  c.push = SamplePush();
+  ASSERT_TRUE(Batch([&](Store& s) { return s.SetQueueConfig("hook", c, kT0); }).ok());
+  std::string id = Add("hook", "x").id;
+  auto pull = Batch([](Store& s) { return s.LeaseNext(FetchSpec{"hook", 1, 30'000, "w1"}, kT0); });
+  ASSERT_FALSE(pull.ok());
+  EXPECT_TRUE(pull.status().IsConflict());
+  EXPECT_EQ(Get("hook", id).state, JobState::kWaiting) << "a refused fetch changes nothing";
+  FetchSpec push{"hook", 1, 30'000, "cronq-push"};
+  push.push = true;
+  auto leased = Batch([&](Store& s) { return s.LeaseNext(push, kT0); });
+  ASSERT_TRUE(leased.ok());
+  ASSERT_EQ(leased->size(), 1u);
+  EXPECT_EQ((*leased)[0].id, id);
+  // Back to a pull queue: the deliverer takes nothing more, pull workers take the jobs.
+  Add("hook", "y");
+  ASSERT_TRUE(Batch([&](Store& s) { return s.SetQueueConfig("hook", QueueConfig{}, kT0); }).ok());
+  auto none = Batch([&](Store& s) { return s.LeaseNext(push, kT0); });
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(Take("hook").size(), 1u);
+}
+
+TEST_P(Conformance, QueueDefaultsApplyToJobsThatLeaveThemUnset) {
+  QueueConfig c;
+  c.defaults.attempts = 3;
+  c.defaults.backoff = Backoff{Backoff::Type::kFixed, 2000, 0, 0};
+  ASSERT_TRUE(Batch([&](Store& s) { return s.SetQueueConfig("d", c, kT0); }).ok());
+  NewJob bare{"bare", "null", {}};
+  bare.attempts_set = bare.backoff_set = false;
+  NewJob own{"own", "null", {}};
+  own.opts.attempts = 7;
+  own.backoff_set = false;
+  auto ids = Batch([&](Store& s) {
+    return std::make_pair(s.Enqueue("d", bare, kT0)->id, s.Enqueue("d", own, kT0)->id);
+  });
+  Job b = Get("d", ids.first), o = Get("d", ids.second);
+  EXPECT_EQ(b.opts.attempts, 3);
+  EXPECT_EQ(b.opts.backoff.type, Backoff::Type::kFixed);
+  EXPECT_EQ(b.opts.backoff.delay, 2000);
+  EXPECT_EQ(o.opts.attempts, 7) << "the job's own value wins";
+  EXPECT_EQ(o.opts.backoff.delay, 2000);
+  // Defaults set and used in one batch, and removed again.
+  auto later = Batch([&](Store& s) {
+    EXPECT_TRUE(s.SetQueueConfig("d", QueueConfig{}, kT0).ok());
+    return s.Enqueue("d", bare, kT0)->id;
+  });
+  EXPECT_EQ(Get("d", later).opts.attempts, 1);
+  Reopen();
+  EXPECT_EQ(Get("d", Add("d", "after-reopen").id).opts.attempts, 1);
+}
+
+TEST_P(Conformance, FailWithARetryDelayAndATimeoutOutcome) {
+  JobOptions o;
+  o.attempts = 3;
+  o.backoff = Backoff{Backoff::Type::kFixed, 100, 0, 0};
+  std::string id = Add("q", "x", o).id;
+  Lease l = Take("q")[0];
+  FailSpec f;
+  f.queue = "q";
+  f.id = id;
+  f.token = l.token;
+  f.message = "HTTP 429";
+  f.retry_delay = 45'000;
+  auto e = Batch([&](Store& s) { return s.Fail(f, kT0, 0.0); });
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->state_after, JobState::kDelayed);
+  EXPECT_EQ(Get("q", id).run_at, kT0 + 45'000) << "the retry delay replaces the 100 ms backoff";
+  Due(kT0 + 45'000);
+  Lease l2 = Take("q", 1, kT0 + 45'000)[0];
+  f.token = l2.token;
+  f.retry_delay.reset();
+  f.timed_out = true;
+  f.message = "no answer within 15000 ms";
+  e = Batch([&](Store& s) { return s.Fail(f, kT0 + 50'000, 0.0); });
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->outcome, Outcome::kTimeout);
+  Job j = Get("q", id);
+  EXPECT_EQ(j.run_at, kT0 + 50'100);
+  ASSERT_EQ(j.attempts.size(), 2u);
+  EXPECT_EQ(j.attempts[0].outcome, Outcome::kFailed);
+  EXPECT_EQ(j.attempts[1].outcome, Outcome::kTimeout);
 }
 
 TEST_P(Conformance, ManyJobsKeepCountsExact) {

@@ -311,3 +311,60 @@ TEST(LongPoll, AParkedFetchWhoseClientLeftGetsNoJob) {
 
 }  // namespace
 }  // namespace cronq::testing
+
+namespace cronq::testing {
+namespace {
+
+TEST_F(ApiFlow, QueueConfigIsStoredShownMaskedAndSurvivesARestart) {
+  json push = {{"url", "http://127.0.0.1:9/unused"},
+               {"secrets", {"whsec_current", "whsec_next"}},
+               {"timeoutMs", 5000},
+               {"concurrency", 2},
+               {"rateLimit", {{"max", 10}, {"perMs", 1000}}},
+               {"headers", {{"x-extra", "v"}, {"x-api-key", "k"}}}};
+  auto put = s().Call("PUT", "/v1/queues/hooks",
+                      json{{"push", push}, {"defaultJobOptions", {{"attempts", 4}, {"backoff", 250}}}, {"paused", true}});
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(put.json["paused"], true);
+  EXPECT_EQ(put.json["push"]["url"], "http://127.0.0.1:9/unused");
+  EXPECT_EQ(put.json["push"]["secrets"], json({"***", "***"}));
+  EXPECT_EQ(put.json["push"]["headers"]["x-extra"], "v");
+  EXPECT_EQ(put.json["push"]["headers"]["x-api-key"], "***");
+  EXPECT_EQ(put.json["push"]["rateLimit"]["max"], 10);
+  EXPECT_EQ(put.json["defaultJobOptions"]["attempts"], 4);
+  EXPECT_EQ(put.body.find("whsec_"), std::string::npos);
+
+  // A job without retry options takes the queue's; one with its own keeps them.
+  std::string bare = Add("hooks", {{"name", "bare"}});
+  std::string own = Add("hooks", {{"name", "own"}, {"opts", {{"attempts", 9}}}});
+  EXPECT_EQ(GetJob("hooks", bare)["opts"]["attempts"], 4);
+  EXPECT_EQ(GetJob("hooks", bare)["opts"]["backoff"]["delay"], 250);
+  EXPECT_EQ(GetJob("hooks", own)["opts"]["attempts"], 9);
+
+  // Pull workers may not fetch from a push queue.
+  auto f = s().Call("POST", "/v1/queues/hooks/fetch", json{{"max", 1}});
+  EXPECT_EQ(f.status, 409) << f.body;
+  EXPECT_EQ(f.json["error"]["code"], "push_queue");
+
+  // A PUT that names only `paused` keeps the push config.
+  ASSERT_EQ(s().Call("PUT", "/v1/queues/hooks", json{{"paused", true}}).status, 200);
+  ASSERT_EQ(s().Stop(), 0);
+  server_->Start();
+  auto got = s().Call("GET", "/v1/queues/hooks");
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.json["push"]["concurrency"], 2);
+  EXPECT_EQ(got.json["defaultJobOptions"]["backoff"]["type"], "fixed");
+
+  // null turns it back into a pull queue, and its jobs become fetchable.
+  auto pull = s().Call("PUT", "/v1/queues/hooks", json{{"push", nullptr}, {"paused", false}});
+  ASSERT_EQ(pull.status, 200) << pull.body;
+  EXPECT_EQ(pull.json["push"], nullptr);
+  EXPECT_FALSE(FetchOne("hooks").is_null());
+
+  auto bad = s().Call("PUT", "/v1/queues/hooks", json{{"push", {{"url", "gopher://x"}, {"secrets", {"s"}}}}});
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(bad.json["error"]["code"], "invalid_argument");
+}
+
+}  // namespace
+}  // namespace cronq::testing
