@@ -4,7 +4,6 @@
 # (clients/typescript), installs the app's locked npm dependencies when
 # package-lock.json changed (npm ci), builds the app (`next build`, offline) and the
 # worker (tsc), then runs test/e2e.mjs against the binary in CRONQ_BIN.
-# Exit 77 (ctest SKIP_RETURN_CODE) when the server lacks a feature a step needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1
