@@ -80,6 +80,7 @@ describe('Queue', () => {
     assert.deepEqual(all.map((j) => j.data.i), [6, 5, 4, 3, 2, 1, 0]);
     const page = await q.getJobs('waiting', 2, 4);
     assert.deepEqual(page.map((j) => j.data.i), [4, 3, 2]);
+    assert.deepEqual((await q.getJobs('waiting', 0, 2, true)).map((j) => j.data.i), [0, 1, 2]);
     assert.deepEqual(await q.getJobs(['completed']), []);
     assert.deepEqual(await q.getJobs(['prioritized']), []);
     assert.equal((await q.getJobs()).length, 7);
