@@ -87,7 +87,7 @@ export interface Worker<D = any, R = any, N extends string = string> {
   on(event: 'failed', listener: (job: Job<D, R, N> | undefined, error: Error, prev: string) => void): this;
   on(event: 'progress', listener: (job: Job<D, R, N>, progress: unknown) => void): this;
   on(event: 'error', listener: (error: Error) => void): this;
-  on(event: 'drained' | 'closing' | 'closed', listener: () => void): this;
+  on(event: 'drained' | 'paused' | 'resumed' | 'closing' | 'closed', listener: () => void): this;
   on(event: string, listener: (...args: any[]) => void): this;
 }
 
@@ -112,7 +112,9 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   private heartbeat: NodeJS.Timeout | null = null;
   private started = false;
   private closing: Promise<void> | null = null;
-  private readonly abort = new AbortController();
+  /** Aborts the fetches in flight (pause, close); replaced after each use. */
+  private abort = new AbortController();
+  private paused = false;
   private ackBuffer: Outcome[] = [];
   private acksInFlight = 0;
   private ackScheduled = false;
@@ -157,6 +159,31 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     return this.closing;
   }
 
+  /**
+   * Stops taking new jobs (a parked fetch is aborted). Resolves when the running
+   * jobs have finished and been acknowledged, or at once with `doNotWaitActive`.
+   */
+  async pause(doNotWaitActive = false): Promise<void> {
+    if (this.paused) return;
+    this.paused = true;
+    this.abort.abort();
+    this.abort = new AbortController();
+    this.emit('paused');
+    if (!doNotWaitActive) await this.whenIdle();
+  }
+
+  /** Takes jobs again after pause(). */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.emit('resumed');
+    this.pump();
+  }
+
+  isPaused(): boolean {
+    return this.paused;
+  }
+
   // ---- fetching ----
 
   private free(): number {
@@ -173,7 +200,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   }
 
   private pump(): void {
-    if (this.closing || !this.started || this.retryTimer) return;
+    if (this.closing || this.paused || !this.started || this.retryTimer) return;
     while (this.fetches < 2) {
       const free = this.free();
       const enough = this.fetches === 0 ? free >= 1 : free >= Math.ceil(this.concurrency / 4);
@@ -195,7 +222,8 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
       leases = r.jobs;
       this.fetchErrors = 0;
     } catch (e) {
-      if (!this.closing) {
+      const aborted = e instanceof CronqError && e.code === 'aborted';
+      if (!this.closing && !aborted) {
         this.fetchErrors++;
         this.emitError(e);
         const delay = Math.min(5000, 100 * 2 ** Math.min(this.fetchErrors, 6));
@@ -391,6 +419,14 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
 
   // ---- closing ----
 
+  /** Resolves when no job runs and no outcome waits to be acknowledged. */
+  private whenIdle(): Promise<void> {
+    return new Promise<void>((r) => {
+      this.idleWaiters.push(r);
+      this.checkIdle();
+    });
+  }
+
   private checkIdle(): void {
     if (this.running.size || this.acksInFlight || this.ackBuffer.length || this.ackScheduled) return;
     for (const w of this.idleWaiters.splice(0)) w();
@@ -401,12 +437,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     this.abort.abort();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    if (!force) {
-      await new Promise<void>((r) => {
-        this.idleWaiters.push(r);
-        this.checkIdle();
-      });
-    }
+    if (!force) await this.whenIdle();
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
     if (this.ownsClient) this.client.close();

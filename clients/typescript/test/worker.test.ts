@@ -220,6 +220,26 @@ describe('Worker', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('pause() stops taking jobs after the running ones; resume() takes them again', async () => {
+    const q = queue('w-pause');
+    let started = 0;
+    const { w } = worker('w-pause', async () => {
+      started++;
+      await sleep(100);
+    }, { concurrency: 4, drainDelay: 10 });
+    await q.addBulk([{ name: 'a' }, { name: 'b' }]);
+    await waitFor(() => started === 2, 10_000, '2 running');
+    await w.pause(); // waits for both, and aborts the parked fetch
+    assert.equal(w.isPaused(), true);
+    assert.equal((await q.getJobCounts('completed')).completed, 2);
+    await q.addBulk([{ name: 'c' }, { name: 'd' }]);
+    await sleep(300);
+    assert.equal(started, 2);
+    w.resume();
+    await waitFor(async () => (await q.getJobCounts('completed')).completed === 4, 10_000, 'all 4 completed');
+    assert.equal(started, 4);
+  });
+
   test('a job added while the worker long-polls starts at once', async () => {
     const q = queue('w-longpoll');
     const seen: number[] = [];
