@@ -120,13 +120,12 @@ export class HttpClient {
       );
       req.on('error', (e) => {
         if (e instanceof CronqError) return reject(e);
-        if (opts.signal?.aborted) return reject(new CronqError(0, 'aborted', `${method} ${path}: aborted`));
         reject(new CronqError(0, 'network', `${method} ${path}: ${e.message}`));
       });
       if (opts.signal) {
         const signal = opts.signal;
-        const onAbort = () => req.destroy();
-        if (signal.aborted) req.destroy();
+        const onAbort = () => req.destroy(new CronqError(0, 'aborted', `${method} ${path}: aborted`));
+        if (signal.aborted) onAbort();
         signal.addEventListener('abort', onAbort, { once: true });
         req.on('close', () => signal.removeEventListener('abort', onAbort));
       }
