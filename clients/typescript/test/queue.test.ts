@@ -187,6 +187,12 @@ describe('Queue', () => {
     assert.deepEqual((await q.getJobSchedulers()).map((x) => x.id), ['hourly']);
   });
 
+  test('without a token the Queue is created, and each request fails', async () => {
+    delete process.env.CRONQ_TOKEN;
+    const q = queue('q-notoken', { connection: { url: server.url } });
+    await assert.rejects(q.add('x'), (e: CronqError) => e.code === 'no_token');
+  });
+
   test('a wrong token is a CronqError 401', async () => {
     const q = queue('q-auth', { connection: { url: server.url, token: 'nope' } });
     await assert.rejects(q.add('x'), (e: CronqError) => e.status === 401 && e.code === 'unauthenticated');
