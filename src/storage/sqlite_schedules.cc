@@ -27,6 +27,12 @@ ScheduleState ReadSchedule(const Stmt& s) {
   d.job.name = s.Text(4);
   d.job.data = s.Text(5);
   d.job.opts = DecodeOptions(s.Text(6));
+  // ";u=a" / ";u=b" / ";u=ab": options the schedule's job left to the queue's defaults.
+  const std::string opts = s.Text(6);
+  const size_t u = opts.find(";u=");
+  const std::string unset = u == std::string::npos ? std::string() : opts.substr(u + 3, opts.find(';', u + 3) - u - 3);
+  d.job.attempts_set = unset.find('a') == std::string::npos;
+  d.job.backoff_set = unset.find('b') == std::string::npos;
   d.policy.missed = static_cast<MissedPolicy>(s.Int(7));
   d.policy.max_runs = static_cast<int>(s.Int(8));
   d.policy.within = s.Int(9);
@@ -45,7 +51,8 @@ ScheduleState ReadSchedule(const Stmt& s) {
 
 }  // namespace
 
-// "a=3;p=1;d=0;t=0;s=1;b=<backoff>;c=<retention>;f=<retention>"
+// "a=3;p=1;d=0;t=0;s=1;b=<backoff>;c=<retention>;f=<retention>", and in schedules
+// ";u=ab" naming the options left to the queue's defaults (see ReadSchedule).
 std::string EncodeOptions(const JobOptions& o) {
   std::string out = "a=" + std::to_string(o.attempts) + ";p=" + std::to_string(o.priority) +
                     ";d=" + std::to_string(o.delay) + ";t=" + std::to_string(o.timeout) +
@@ -90,7 +97,9 @@ Status SqliteStore::PutSchedule(const ScheduleDef& d, std::optional<TimeMs> next
                   "overlap = excluded.overlap, grace_ms = excluded.grace_ms, start_at = excluded.start_at, "
                   "end_at = excluded.end_at, paused = excluded.paused, next_due = excluded.next_due, "
                   "updated_at = excluded.updated_at"));
-  const std::string opts = EncodeOptions(d.job.opts);
+  std::string opts = EncodeOptions(d.job.opts);
+  if (!d.job.attempts_set || !d.job.backoff_set)
+    opts += std::string(";u=") + (d.job.attempts_set ? "" : "a") + (d.job.backoff_set ? "" : "b");
   const SchedulePolicy& p = d.policy;
   s.Bind(1, d.name).Bind(2, d.expr).Bind(3, d.tz).Bind(4, d.queue).Bind(5, d.job.name).Bind(6, d.job.data);
   s.Bind(7, opts).Bind(8, static_cast<int64_t>(p.missed)).Bind(9, p.max_runs).Bind(10, p.within);

@@ -665,6 +665,32 @@ TEST_P(Conformance, QueueDefaultsApplyToJobsThatLeaveThemUnset) {
   EXPECT_EQ(Get("d", Add("d", "after-reopen").id).opts.attempts, 1);
 }
 
+TEST_P(Conformance, ScheduledJobsTakeTheQueueDefaultsTheyLeftUnset) {
+  QueueConfig c;
+  c.defaults.attempts = 3;
+  c.defaults.backoff = Backoff{Backoff::Type::kFixed, 2000, 0, 0};
+  ASSERT_TRUE(Batch([&](Store& s) { return s.SetQueueConfig("hooks", c, kT0); }).ok());
+  ScheduleDef d;
+  d.name = "nightly";
+  d.expr = "0 3 * * *";
+  d.queue = "hooks";
+  d.job = NewJob{"sync", "null", {}};
+  d.job.attempts_set = false;  // backoff set by the schedule: none
+  ASSERT_TRUE(Batch([&](Store& s) { return s.PutSchedule(d, kT0, kT0); }).ok());
+  Reopen();
+  auto st = Batch([](Store& s) { return s.GetSchedule("nightly"); });
+  ASSERT_TRUE(st.ok());
+  EXPECT_FALSE(st->def.job.attempts_set);
+  EXPECT_TRUE(st->def.job.backoff_set);
+  auto claim = Batch([&](Store& s) {
+    return s.ClaimSlot("nightly", kT0, SlotStatus::kFired, &st->def.job, "hooks", "", kT0);
+  });
+  ASSERT_TRUE(claim.ok());
+  Job j = Get("hooks", claim->job_id);
+  EXPECT_EQ(j.opts.attempts, 3);
+  EXPECT_EQ(j.opts.backoff.type, Backoff::Type::kNone);
+}
+
 TEST_P(Conformance, FailWithARetryDelayAndATimeoutOutcome) {
   JobOptions o;
   o.attempts = 3;
