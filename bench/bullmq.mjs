@@ -43,7 +43,8 @@ if (wants(cfg, 1)) {
   results.enqueueSequential = await timed({ ...common, step: () => q.add('bench', data) });
 }
 
-if (wants(cfg, 2)) {
+// Scenarios 7 and 8 (the cronq SDK) compare with scenarios 2 and 4.
+if (wants(cfg, 2) || wants(cfg, 7)) {
   log(`bullmq 2: enqueue, ${cfg.inflight} in flight`);
   const q = queue(`${run}-s2`);
   results.enqueueConcurrent = await timed({ ...common, parallel: cfg.inflight, step: () => q.add('bench', data) });
@@ -56,7 +57,7 @@ if (wants(cfg, 3)) {
   results.enqueueBatch = await timed({ ...common, perStep: cfg.batch, step: () => q.addBulk(jobs) });
 }
 
-if (wants(cfg, 4)) {
+if (wants(cfg, 4) || wants(cfg, 8)) {
   const name = `${run}-s4`;
   const total = cfg.processJobs;
   log(`bullmq 4: pre-enqueue ${total}, then process with Worker concurrency ${cfg.processConcurrency}`);

@@ -219,5 +219,56 @@ if (inPhase(6)) {
   };
 }
 
+// Scenarios 7 and 8: the same application code as BullMQ's scenarios 2 and 4,
+// written against @cronq/client (clients/typescript, built by run.sh): Queue.add
+// with 100 in flight, and a Worker with concurrency 100 running no-op jobs.
+if (inPhase(7) || inPhase(8)) {
+  const sdk = await import(new URL('../clients/typescript/dist/src/index.js', import.meta.url).href);
+  const connection = { url: base.href, token };
+  if (inPhase(7)) {
+    log(`cronq 7: @cronq/client Queue.add, ${cfg.inflight} in flight`);
+    const q = new sdk.Queue(`${run}-s7`, { connection });
+    const r = await timed({
+      ...common, parallel: cfg.inflight,
+      step: async () => {
+        const j = await q.add('bench', data);
+        if (!j.id) throw new Error('add without an id');
+      },
+    });
+    const requests = q.client.counts.enqueue;
+    results.sdkAdd = { ...r, requests, jobsPerRequest: q.client.counts.enqueue ? (r.jobs / requests) : NaN };
+    await q.close();
+  }
+  if (inPhase(8)) {
+    const name = `${run}-s8`;
+    const total = cfg.processJobs;
+    log(`cronq 8: pre-enqueue ${total}, then process with @cronq/client Worker concurrency ${cfg.processConcurrency}`);
+    await fill(name, total);
+    let done = 0;
+    let tEnd = 0;
+    let finished;
+    const all = new Promise((r) => { finished = r; });
+    const worker = new sdk.Worker(name, async () => {}, { connection, concurrency: cfg.processConcurrency, autorun: false });
+    worker.on('completed', () => {
+      if (++done === total) {
+        tEnd = now();
+        finished();
+      }
+    });
+    worker.on('failed', (j, e) => { throw e; });
+    worker.on('error', (e) => { throw e; });
+    const meter = new CpuMeter(pid);
+    const t0 = now();
+    worker.run();
+    await all;
+    const seconds = (tEnd - t0) / 1000;
+    results.sdkProcess = {
+      jobs: done, seconds, jobsPerSec: done / seconds, fetches: worker.client.counts.fetch, acks: worker.client.counts.ack,
+      ...meter.stop(done, seconds),
+    };
+    await worker.close();
+  }
+}
+
 call.close();
 emit('cronq', results);

@@ -78,6 +78,15 @@ cpuRows('3', 'enqueueBatch');
 const pj = c.process?.jobs ?? b.process?.jobs;
 row(`4. process ${fmtNum(pj)} no-op jobs, concurrency 100 (jobs/s)`, (r) => r.process.jobsPerSec);
 cpuRows('4', 'process');
+// Scenarios 7 and 8: the @cronq/client SDK against BullMQ's scenarios 2 and 4
+// (the same application code: Queue.add with 100 in flight; a Worker with concurrency 100).
+row('7. @cronq/client Queue.add, 100 in flight, vs BullMQ Queue.add (jobs/s)', (r) => r.sdkAdd.jobsPerSec, 0, 'higher',
+  { getB: (r) => r.enqueueConcurrent.jobsPerSec });
+cpuRows('7', 'sdkAdd', 'enqueueConcurrent');
+const sj = c.sdkProcess?.jobs ?? b.process?.jobs;
+row(`8. @cronq/client Worker vs BullMQ Worker, concurrency 100, ${fmtNum(sj)} no-op jobs (jobs/s)`, (r) => r.sdkProcess.jobsPerSec, 0, 'higher',
+  { getB: (r) => r.process.jobsPerSec });
+cpuRows('8', 'sdkProcess', 'process');
 row('5. enqueue-to-start latency p50 (ms)', (r) => r.latency.p50Ms, 2, 'lower');
 row('5. enqueue-to-start latency p99 (ms)', (r) => r.latency.p99Ms, 2, 'lower');
 const fj = c.memory?.jobs ?? b.memory?.jobs;
@@ -112,6 +121,9 @@ if (c.latency || b.latency) {
 for (const [sys, r] of [['cronq', c], ['cronq --unsafe-no-fsync', n]])
   if (cq(r)) out.push(`${sys} scenario 2, coalescing client: ${fmtNum(cq(r).requests)} requests, ${fmtNum(cq(r).jobsPerRequest, 1)} jobs per request on average, at most ${cq(r).maxInFlight} requests in flight`);
 if (c.process) out.push(`cronq scenario 4: ${c.process.loops} fetch loops × max ${c.process.maxPerFetch} per fetch, ${c.process.fetches} fetches`);
+if (c.sdkAdd) out.push(`cronq scenario 7 (SDK Queue.add): ${fmtNum(c.sdkAdd.requests)} batch requests, ${fmtNum(c.sdkAdd.jobsPerRequest, 1)} jobs per request on average`);
+if (c.sdkProcess) out.push(`cronq scenario 8 (SDK Worker): ${fmtNum(c.sdkProcess.fetches)} fetch and ${fmtNum(c.sdkProcess.acks)} ack requests for ${fmtNum(c.sdkProcess.jobs)} jobs`);
+out.push('Scenarios 7 and 8 compare @cronq/client (clients/typescript) with BullMQ running the same code: 7 against BullMQ\'s scenario 2, 8 against its scenario 4 (the BullMQ figures are those rows\' runs).');
 out.push('Scenario 2: the cronq/BullMQ ratio compares the coalescing client (one add() call per job, coalesced into batch requests as the SDK will do) with BullMQ\'s queue.add; the ratio of the one-request-per-add client is in parentheses. BullMQ\'s figures are the same run in both rows.');
 out.push('cronq is ahead where the ratio is above 1× in "higher" rows and below 1× in "lower" rows. "other processes" is CPU used by anything else on the machine during the measurement (a non-zero figure means the run was disturbed).');
 out.push('');

@@ -3,7 +3,7 @@
 #
 #   bench/run.sh            full run (about 5 minutes on 2 cores)
 #   bench/run.sh --quick    smoke run: shorter timings, 100k jobs in scenario 6
-#   bench/run.sh --only=4,5 a subset of the scenarios (1-6)
+#   bench/run.sh --only=4,5 a subset of the scenarios (1-8; 7 and 8 are the @cronq/client SDK)
 #
 # Starts a private redis-server (no persistence) and a private cronq (fsync on
 # every commit) on free loopback ports with temporary data folders, runs the
@@ -35,6 +35,14 @@ if [[ ! -d node_modules/bullmq ]]; then
   echo "installing npm dependencies into bench/node_modules" >&2
   npm ci --no-audit --no-fund >&2
 fi
+
+# Scenarios 7 and 8 run the TypeScript SDK from its build output.
+sdk="$root/clients/typescript"
+if [[ ! -f "$sdk/node_modules/.package-lock.json" || "$sdk/package-lock.json" -nt "$sdk/node_modules/.package-lock.json" ]]; then
+  echo "installing npm dependencies into clients/typescript/node_modules" >&2
+  (cd "$sdk" && npm ci --no-audit --no-fund >&2)
+fi
+(cd "$sdk" && npm run --silent build >&2)
 
 tmp="$(mktemp -d /tmp/cronq-bench.XXXXXX)"
 redis_pid=""

@@ -11,7 +11,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server
 )
-if [[ "${1:-}" == "--with-node" ]]; then
+# Node and npm build and test the TypeScript SDK (clients/typescript) and run
+# bench/. They are installed from apt when no `node` is on the PATH (or with --with-node).
+if [[ "${1:-}" == "--with-node" ]] || ! command -v node >/dev/null; then
   PACKAGES+=(nodejs npm)
 fi
 
