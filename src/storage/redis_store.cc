@@ -243,6 +243,29 @@ Result<EnqueueResult> RedisStore::Enqueue(std::string_view queue, const NewJob& 
   return EnqueueResult{Str(r.At(0)), Int(r.At(1)) != 0, StateOf(r.At(2))};
 }
 
+// One pipeline per chunk: the scripts run in order, so a jobId repeated inside the
+// batch is a duplicate of its first occurrence, as with one call per job.
+Result<std::vector<EnqueueResult>> RedisStore::EnqueueBatch(std::string_view queue, const std::vector<NewJob>& jobs,
+                                                            TimeMs now) {
+  constexpr size_t kChunk = 512;
+  std::vector<EnqueueResult> out;
+  out.reserve(jobs.size());
+  for (size_t at = 0; at < jobs.size(); at += kChunk) {
+    std::vector<Args> calls;
+    for (size_t i = at; i < std::min(jobs.size(), at + kChunk); ++i) {
+      Args a{std::string(queue), std::to_string(now)};
+      AppendJob(a, jobs[i]);
+      calls.push_back(std::move(a));
+    }
+    CRONQ_ASSIGN_OR_RETURN(std::vector<Reply> rs, EvalMany(kEnqueue, std::move(calls)));
+    for (const Reply& r : rs) {
+      if (r.Size() != 3) return Poison(Status::Internal("redis: bad enqueue reply"));
+      out.push_back(EnqueueResult{Str(r.At(0)), Int(r.At(1)) != 0, StateOf(r.At(2))});
+    }
+  }
+  return out;
+}
+
 // ---- workers --------------------------------------------------------------
 
 Result<std::vector<Lease>> RedisStore::LeaseNext(const FetchSpec& spec, TimeMs now) {
@@ -305,14 +328,20 @@ Result<RedisStore::Held> RedisStore::Lookup(std::string_view queue, std::string_
   return h;
 }
 
-Result<AttemptEnd> RedisStore::Finish(std::string_view queue, std::string_view id, std::string_view token,
-                                      TimeMs now, std::string_view kind, JobState to, Outcome o, TimeMs run_at,
-                                      std::string_view msg, std::string_view stack, std::string_view result,
-                                      bool only_expired) {
-  Args a{std::string(queue), std::string(id), std::string(token), std::to_string(now), std::string(kind),
-         std::to_string(static_cast<int>(to)), std::to_string(static_cast<int>(o)), std::to_string(run_at),
-         std::string(msg), std::string(stack), std::string(result), only_expired ? "1" : "0"};
-  CRONQ_ASSIGN_OR_RETURN(Reply r, Eval(kFinish, std::move(a)));
+namespace {
+
+Args FinishArgs(std::string_view queue, std::string_view id, std::string_view token, TimeMs now, std::string_view kind,
+                JobState to, Outcome o, TimeMs run_at, std::string_view msg, std::string_view stack,
+                std::string_view result, bool only_expired) {
+  return Args{std::string(queue), std::string(id), std::string(token), std::to_string(now), std::string(kind),
+              std::to_string(static_cast<int>(to)), std::to_string(static_cast<int>(o)), std::to_string(run_at),
+              std::string(msg), std::string(stack), std::string(result), only_expired ? "1" : "0"};
+}
+
+}  // namespace
+
+Result<AttemptEnd> RedisStore::FinishReply(const Reply& r, std::string_view queue, std::string_view id, TimeMs now,
+                                           JobState to, Outcome o, std::string_view msg) {
   int64_t code = r.Size() ? Int(r.At(0)) : -1;
   if (code == 1) return NotFoundJob(queue, id);
   if (code == 2) return Stale(id, Str(r.At(1)));
@@ -320,6 +349,33 @@ Result<AttemptEnd> RedisStore::Finish(std::string_view queue, std::string_view i
   if (code != 0 || r.Size() < 4) return Poison(Status::Internal("redis: bad finish reply"));
   return AttemptEnd{std::string(queue), std::string(id), Str(r.At(1)), static_cast<int>(Int(r.At(2))), o,
                     to, Int(r.At(3)), now, std::string(msg)};
+}
+
+Result<AttemptEnd> RedisStore::Finish(std::string_view queue, std::string_view id, std::string_view token,
+                                      TimeMs now, std::string_view kind, JobState to, Outcome o, TimeMs run_at,
+                                      std::string_view msg, std::string_view stack, std::string_view result,
+                                      bool only_expired) {
+  CRONQ_ASSIGN_OR_RETURN(
+      Reply r, Eval(kFinish, FinishArgs(queue, id, token, now, kind, to, o, run_at, msg, stack, result, only_expired)));
+  return FinishReply(r, queue, id, now, to, o, msg);
+}
+
+// Completions need no decision before the script, so a batch of them is one pipeline.
+std::vector<Result<AttemptEnd>> RedisStore::CompleteBatch(const std::vector<CompleteSpec>& specs, TimeMs now) {
+  std::vector<Result<AttemptEnd>> out;
+  out.reserve(specs.size());
+  const JobState to = JobState::kCompleted;
+  std::vector<Args> calls;
+  calls.reserve(specs.size());
+  for (const CompleteSpec& c : specs)
+    calls.push_back(FinishArgs(c.queue, c.id, c.token, now, "complete", to, Outcome::kCompleted, 0, {}, {}, c.result,
+                               false));
+  Result<std::vector<Reply>> rs = EvalMany(kFinish, std::move(calls));
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (!rs.ok()) out.push_back(rs.status());
+    else out.push_back(FinishReply((*rs)[i], specs[i].queue, specs[i].id, now, to, Outcome::kCompleted, {}));
+  }
+  return out;
 }
 
 Result<AttemptEnd> RedisStore::Complete(const CompleteSpec& spec, TimeMs now) {

@@ -25,9 +25,12 @@ class RedisStore final : public Store {
   void Rollback() override;
 
   Result<EnqueueResult> Enqueue(std::string_view queue, const NewJob& job, TimeMs now) override;
+  Result<std::vector<EnqueueResult>> EnqueueBatch(std::string_view queue, const std::vector<NewJob>& jobs,
+                                                  TimeMs now) override;
   Result<std::vector<Lease>> LeaseNext(const FetchSpec& spec, TimeMs now) override;
   Result<TimeMs> Extend(const ExtendSpec& spec, TimeMs now) override;
   Result<AttemptEnd> Complete(const CompleteSpec& spec, TimeMs now) override;
+  std::vector<Result<AttemptEnd>> CompleteBatch(const std::vector<CompleteSpec>& specs, TimeMs now) override;
   Result<AttemptEnd> Fail(const FailSpec& spec, TimeMs now, double unit) override;
   Result<DueWork> RunDue(TimeMs now, double unit) override;
   Result<Deadlines> NextDeadlines() override;
@@ -78,6 +81,8 @@ class RedisStore final : public Store {
   Result<AttemptEnd> Finish(std::string_view queue, std::string_view id, std::string_view token, TimeMs now,
                             std::string_view kind, JobState to, Outcome o, TimeMs run_at, std::string_view msg,
                             std::string_view stack, std::string_view result, bool only_expired);
+  Result<AttemptEnd> FinishReply(const Reply& r, std::string_view queue, std::string_view id, TimeMs now, JobState to,
+                                 Outcome o, std::string_view msg);
   Status Operate(std::string_view queue, std::string_view id, Event e, const char* op);
   Result<std::vector<ScheduleState>> ReadSchedules(const std::vector<std::string>& names);
   Result<QueueInfo> ReadQueue(std::string_view queue, bool* exists);
