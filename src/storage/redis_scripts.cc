@@ -518,8 +518,16 @@ std::string ScriptSource(ScriptId id) {
       kEnqueueLua, kLeaseLua,     kExtendLua, kFinishLua,  kPromoteDueLua, kExpireDueLua,
       kLookupLua,  kOperateLua,   kQueueOpLua, kQueueInfoLua, kGetJobLua, kSchedPutLua,
       kSchedSetLua, kSchedDelLua, kClaimLua,  kRollbackLua};
-  if (id == kRollback) return kRollbackLua;
-  std::string s = std::string(kPrelude) + kBodies[id];
+  // Scripts that move or remove work run even when Redis is out of memory
+  // (maxmemory with noeviction): a worker can always finish or be leased what is
+  // queued, so a full Redis drains instead of locking up, and a failed batch can
+  // always be undone. Only scripts that add work (enqueue, schedules, slots) are
+  // refused then, and cronq answers those 503.
+  const bool allow_oom = id == kLease || id == kFinish || id == kPromoteDue || id == kExpireDue || id == kOperate ||
+                         id == kRollback;
+  std::string s = allow_oom ? "#!lua flags=allow-oom\n" : "";
+  if (id == kRollback) return s + kRollbackLua;
+  s += std::string(kPrelude) + kBodies[id];
   s = Replace(s, "LOG_LINES", std::to_string(limits::kLogLinesPerJob));
   s = Replace(s, "SLOT_HISTORY", "1000");
   s = Replace(s, "SLOT_SLACK", "64");

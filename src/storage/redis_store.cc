@@ -129,9 +129,14 @@ Status RedisStore::Poison(Status st) {
 Status RedisStore::CheckReply(const Reply& r) {
   if (!r.IsError()) return Status::Ok();
   std::string msg = r.Str();
+  // Refusals that happen before a script writes anything (out of memory at its
+  // first write, loading, busy, a failing RDB save, a read-only replica) changed
+  // nothing: that one operation fails with 503, the rest of the batch stands.
   if (msg.rfind("OOM", 0) == 0 || msg.rfind("LOADING", 0) == 0 || msg.rfind("BUSY", 0) == 0 ||
       msg.rfind("MISCONF", 0) == 0 || msg.rfind("READONLY", 0) == 0)
-    return Poison(Status::Unavailable("redis refused the write: " + msg));
+    return Status::Unavailable("redis refused the write: " + msg);
+  // A script that failed half-way keeps its writes (Redis does not undo them);
+  // the batch's journal does.
   return Poison(Status::Internal("redis script error: " + msg));
 }
 
@@ -148,7 +153,12 @@ Result<std::vector<Reply>> RedisStore::EvalMany(ScriptId id, std::vector<Args> c
   if (writes) dirty_ = true;
   Result<std::vector<Reply>> r = conn_.EvalMany(id, calls);
   if (!r.ok()) return Poison(r.status());
-  for (const Reply& one : *r) CRONQ_RETURN_IF_ERROR(CheckReply(one));
+  for (const Reply& one : *r) {
+    Status st = CheckReply(one);
+    // In a pipeline the other scripts ran: a refusal of one of them is no longer
+    // "nothing changed", so the batch is undone.
+    if (!st.ok()) return r->size() > 1 ? Poison(st) : st;
+  }
   return r;
 }
 
