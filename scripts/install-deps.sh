@@ -10,6 +10,7 @@ PACKAGES=(
   libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server
+  chromium
 )
 # Node and npm build and test the TypeScript SDK (clients/typescript) and run
 # bench/. They are installed from apt when no `node` is on the PATH (or with --with-node).
@@ -37,6 +38,13 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   echo "install-deps: all packages present"
+fi
+# The dashboard's browser tests drive Debian's Chromium with playwright-core, pinned
+# by tests/browser/package-lock.json (never `playwright install`: no browser download).
+browser_dir="$(cd "$(dirname "$0")/../tests/browser" && pwd)"
+if command -v npm >/dev/null && [[ ! -d "$browser_dir/node_modules/playwright-core" ]]; then
+  echo "install-deps: npm ci in tests/browser"
+  (cd "$browser_dir" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 # redis-server's package starts a system service on install; cronq's tests start
 # their own on a private port, so the system one is left as the package set it.

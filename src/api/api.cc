@@ -29,11 +29,25 @@ std::vector<std::string> Split(std::string_view path) {
 }  // namespace
 
 Api::Api(Engine& engine, const TokenSet& tokens, Clock& clock, ApiOptions options)
-    : engine_(engine), tokens_(tokens), clock_(clock), opt_(std::move(options)) {
+    : engine_(engine),
+      tokens_(tokens),
+      clock_(clock),
+      opt_(std::move(options)),
+      sessions_(opt_.session_ttl),
+      events_(engine, clock, opt_.events_interval) {
   using S = Scope;
   routes_ = {
       {"GET", {"healthz"}, S::kRead, &Api::Healthz, true},
       {"GET", {"readyz"}, S::kRead, &Api::Readyz, true},
+      {"GET", {"metrics"}, S::kRead, &Api::Metrics},
+      {"POST", {"v1", "session"}, S::kRead, &Api::Login, true},
+      {"GET", {"v1", "session"}, S::kRead, &Api::WhoAmI},
+      {"DELETE", {"v1", "session"}, S::kRead, &Api::Logout},
+      {"GET", {"v1", "events"}, S::kRead, &Api::Events},
+      {"GET", {"v1", "audit"}, S::kRead, &Api::ListAudit},
+      {"GET", {"v1", "throughput"}, S::kRead, &Api::GetThroughput},
+      {"POST", {"v1", "queues", ":q", "clean"}, S::kAdmin, &Api::CleanQueue},
+      {"POST", {"v1", "queues", ":q", "retry-failed"}, S::kAdmin, &Api::RetryFailed},
       {"GET", {"v1", "queues"}, S::kRead, &Api::ListQueues},
       {"GET", {"v1", "queues", ":q"}, S::kRead, &Api::GetQueue},
       {"PUT", {"v1", "queues", ":q"}, S::kAdmin, &Api::PutQueue},
@@ -58,6 +72,50 @@ Api::Api(Engine& engine, const TokenSet& tokens, Clock& clock, ApiOptions option
       {"POST", {"v1", "schedules", ":s", "pause"}, S::kAdmin, &Api::PauseSchedule},
       {"POST", {"v1", "schedules", ":s", "resume"}, S::kAdmin, &Api::ResumeSchedule},
   };
+  http_counts_ = std::make_unique<std::array<std::atomic<uint64_t>, kCountedStatuses.size()>[]>(routes_.size() + 1);
+}
+
+Api::~Api() { Stop(); }
+
+void Api::Stop() { events_.Stop(); }
+
+void Api::CountHttp(size_t route, int status) {
+  size_t slot = kCountedStatuses.size() - 1;  // "other"
+  for (size_t i = 0; i + 1 < kCountedStatuses.size(); ++i)
+    if (kCountedStatuses[i] == status) slot = i;
+  http_counts_[std::min(route, routes_.size())][slot].fetch_add(1, std::memory_order_relaxed);
+}
+
+Actor Api::ActorOf(const Ctx& c) {
+  if (!c.token) return {};
+  return Actor{c.token->name, std::string(ScopeName(c.token->scope))};
+}
+
+// A bearer token wins; without one, the dashboard's session cookie. A request
+// that changes state with the cookie must carry the session's CSRF token in
+// X-CSRF-Token: a page on another site can make the browser send the cookie
+// (SameSite=Strict already stops most of that), but cannot read the token.
+Status Api::Authenticate(Ctx& c) {
+  std::string_view authorization = c.req.Header("authorization");
+  if (!authorization.empty()) {
+    Result<const Token*> tok = tokens_.Authenticate(authorization);
+    if (!tok.ok()) return tok.status();
+    c.token = *tok;
+    return Status::Ok();
+  }
+  std::string_view sid = CookieValue(c.req.Header("cookie"), kSessionCookie);
+  if (sid.empty()) return Status::Unauthenticated("missing Authorization: Bearer <token> header");
+  std::optional<UiSession> s = sessions_.Find(sid, c.now);
+  if (!s) return Status::Unauthenticated("the session has ended: log in again");
+  const std::string& m = c.req.method;
+  if (m != "GET" && m != "HEAD" && !SameSecret(c.req.Header("x-csrf-token"), s->csrf))
+    return Status::PermissionDenied("missing or wrong X-CSRF-Token header (requests made with the session cookie "
+                                    "must carry the session's CSRF token)");
+  c.token = s->token;
+  c.via_session = true;
+  c.session_id = s->id;
+  c.csrf = s->csrf;
+  return Status::Ok();
 }
 
 void Api::Handle(net::HttpRequest&& req, net::Responder respond) {
@@ -66,9 +124,12 @@ void Api::Handle(net::HttpRequest&& req, net::Responder respond) {
   ctx->req = std::move(req);
   ctx->respond = std::move(respond);
   ctx->now = clock_.Now();
+  ctx->api = this;
+  ctx->route = routes_.size();
   const std::vector<std::string> segs = Split(ctx->req.path);
   bool path_matched = false;
-  for (const Route& r : routes_) {
+  for (size_t ri = 0; ri < routes_.size(); ++ri) {
+    const Route& r = routes_[ri];
     if (r.pattern.size() != segs.size()) continue;
     bool match = true;
     std::string q, id;
@@ -80,17 +141,17 @@ void Api::Handle(net::HttpRequest&& req, net::Responder respond) {
     if (!match) continue;
     path_matched = true;
     if (r.method != ctx->req.method) continue;
+    ctx->route = ri;
     if (!r.open) {
-      Result<const Token*> tok = tokens_.Authenticate(ctx->req.Header("authorization"));
-      if (!tok.ok()) return ctx->Error(tok.status());
-      if (!Allows((*tok)->scope, r.scope)) {
-        return ctx->Error(Status::PermissionDenied("token '" + (*tok)->name + "' has scope " +
-                                                   std::string(ScopeName((*tok)->scope)) + "; this needs " +
+      if (Status st = Authenticate(*ctx); !st.ok()) return ctx->Error(st);
+      const Token* tok = ctx->token;
+      if (!Allows(tok->scope, r.scope)) {
+        return ctx->Error(Status::PermissionDenied("token '" + tok->name + "' has scope " +
+                                                   std::string(ScopeName(tok->scope)) + "; this needs " +
                                                    std::string(ScopeName(r.scope))));
       }
-      ctx->token = *tok;
     }
-    if (!q.empty() && r.pattern[1] == "queues" && q.rfind("cronq:", 0) == 0 && r.scope != S::kRead &&
+    if (!q.empty() && r.pattern.size() > 1 && r.pattern[1] == "queues" && q.rfind("cronq:", 0) == 0 && r.scope != S::kRead &&
         r.scope != S::kAdmin) {  // internal queues: cronq alone enqueues and works them
       return ctx->Error(Status::PermissionDenied("queue " + q + " is internal to cronq: it can be read, and admins "
                                                  "may retry or remove its jobs"));
@@ -104,7 +165,7 @@ void Api::Handle(net::HttpRequest&& req, net::Responder respond) {
                               : st);
       }
     }
-    if (r.pattern.size() >= 5 && r.pattern[1] == "queues" && id.empty()) return ctx->Error(Status::InvalidArgument("job id is empty"));
+    if (r.pattern.size() >= 5 && r.pattern[1] == "queues" && r.pattern[4] == ":id" && id.empty()) return ctx->Error(Status::InvalidArgument("job id is empty"));
     ctx->queue = std::move(q);
     ctx->id = std::move(id);
     ctx->self = ctx;
@@ -126,6 +187,7 @@ void Api::Ctx::Send(int status, std::string body) {
 
 void Api::Ctx::Send(net::HttpResponse r) {
   if (answered.exchange(true)) return;
+  if (api) api->CountHttp(route, r.status);
   net::Responder fn = std::move(respond);
   self.reset();
   fn(std::move(r));

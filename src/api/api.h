@@ -5,12 +5,16 @@
 // `post` option names (the server's I/O threads), where serialization happens.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "api/auth.h"
+#include "api/events.h"
+#include "api/session.h"
 #include "core/clock.h"
 #include "engine/engine.h"
 #include "net/http.h"
@@ -19,13 +23,24 @@ namespace cronq::api {
 
 struct ApiOptions {
   std::string version = "0.1.0";
+  Millis session_ttl = 12 * 3600 * 1000;  // dashboard sessions end after this long unused
+  Millis events_interval = 1000;          // the event stream sends at most one update per stream this often
 };
+
+// The HTTP statuses /metrics counts one by one; anything else is "other".
+inline constexpr std::array<int, 15> kCountedStatuses = {200, 201, 204, 400, 401, 403, 404, 405,
+                                                         409, 413, 429, 431, 500, 503, 0};
 
 class Api {
  public:
   Api(Engine& engine, const TokenSet& tokens, Clock& clock, ApiOptions options = {});
+  ~Api();
 
   void Handle(net::HttpRequest&& req, net::Responder respond);
+  // Ends the event streams (before the HTTP server stops).
+  void Stop();
+  // The engine's report of a committed batch (engine thread), for the event stream.
+  void OnBatch(const BatchReport& r) { events_.OnBatch(r); }
 
   struct Ctx;  // one request in flight
   using Fn = void (Api::*)(Ctx&);
@@ -34,8 +49,10 @@ class Api {
     std::vector<std::string> pattern;  // segments; ":q" (queue), ":id" (job) and ":s" (schedule) capture
     Scope scope;
     Fn fn;
-    bool open = false;  // no token needed (health checks)
+    bool open = false;  // no token needed (health checks, login)
   };
+  // Counts one answer for /metrics. `route` indexes routes_; routes_.size() is "no route".
+  void CountHttp(size_t route, int status);
 
  private:
   void Healthz(Ctx& c);
@@ -63,12 +80,29 @@ class Api {
   void TriggerSchedule(Ctx& c);
   void PauseSchedule(Ctx& c);
   void ResumeSchedule(Ctx& c);
+  void CleanQueue(Ctx& c);
+  void RetryFailed(Ctx& c);
+  void ListAudit(Ctx& c);
+  void Login(Ctx& c);
+  void WhoAmI(Ctx& c);
+  void Logout(Ctx& c);
+  void Metrics(Ctx& c);
+  void GetThroughput(Ctx& c);
+  void Events(Ctx& c);
+  // Who is acting, for the audit log.
+  static Actor ActorOf(const Ctx& c);
+  // Authenticates by bearer token or session cookie; checks CSRF for cookie writes.
+  Status Authenticate(Ctx& c);
 
   Engine& engine_;
   const TokenSet& tokens_;
   Clock& clock_;
   ApiOptions opt_;
   std::vector<Route> routes_;
+  SessionStore sessions_;
+  EventHub events_;
+  // Answers per (route, status), indexed [route][slot of kCountedStatuses].
+  std::unique_ptr<std::array<std::atomic<uint64_t>, kCountedStatuses.size()>[]> http_counts_;
 };
 
 }  // namespace cronq::api

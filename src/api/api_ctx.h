@@ -15,6 +15,10 @@ struct Api::Ctx {
   net::Responder respond;
   TimeMs now = 0;
   const Token* token = nullptr;
+  bool via_session = false;  // authenticated by the dashboard's session cookie
+  std::string session_id, csrf;
+  Api* api = nullptr;
+  size_t route = 0;  // index into routes_, for /metrics
   std::string queue, id;
   std::shared_ptr<Ctx> self;  // keeps the context alive until answered
   std::atomic<bool> answered{false};

@@ -79,19 +79,20 @@ void Api::PutQueue(Ctx& c) {
   auto answer = [this, q, now](Ctx& c, Empty) {
     engine_.GetQueue(q, c.Then<QueueInfo>([now](Ctx& c, QueueInfo qi) { c.Json(200, QueueJson(qi, now)); }));
   };
-  if (!paused) return engine_.EnsureQueue(q, c.Then<Empty>(answer));
+  if (!paused) return engine_.EnsureQueue(q, c.Then<Empty>(answer), ActorOf(c));
   engine_.SetPaused(q, *paused, c.Then<Empty>([this, q, now](Ctx& c, Empty) {
     engine_.GetQueue(q, c.Then<QueueInfo>([now](Ctx& c, QueueInfo qi) { c.Json(200, QueueJson(qi, now)); }));
-  }));
+  }), ActorOf(c));
 }
 
 void Api::Pause(Ctx& c) {
-  engine_.SetPaused(c.queue, true, c.Then<Empty>([](Ctx& c, Empty) { c.Json(200, {{"ok", true}, {"paused", true}}); }));
+  engine_.SetPaused(c.queue, true, c.Then<Empty>([](Ctx& c, Empty) { c.Json(200, {{"ok", true}, {"paused", true}}); }),
+                    ActorOf(c));
 }
 
 void Api::Resume(Ctx& c) {
   engine_.SetPaused(c.queue, false,
-                    c.Then<Empty>([](Ctx& c, Empty) { c.Json(200, {{"ok", true}, {"paused", false}}); }));
+                    c.Then<Empty>([](Ctx& c, Empty) { c.Json(200, {{"ok", true}, {"paused", false}}); }), ActorOf(c));
 }
 
 // One job {name, data, opts} or a batch {jobs: [...]}, answered in request order.
@@ -168,15 +169,17 @@ void Api::GetJob(Ctx& c) {
 }
 
 void Api::RemoveJob(Ctx& c) {
-  engine_.Remove(c.queue, c.id, c.Then<Empty>([](Ctx& c, Empty) { c.Json(200, Ok()); }));
+  engine_.Remove(c.queue, c.id, c.Then<Empty>([](Ctx& c, Empty) { c.Json(200, Ok()); }), ActorOf(c));
 }
 
 void Api::RetryJob(Ctx& c) {
-  engine_.Retry(c.queue, c.id, c.Then<Empty>([](Ctx& c, Empty) { c.Json(200, {{"ok", true}, {"state", "waiting"}}); }));
+  engine_.Retry(c.queue, c.id, c.Then<Empty>([](Ctx& c, Empty) { c.Json(200, {{"ok", true}, {"state", "waiting"}}); }),
+                ActorOf(c));
 }
 
 void Api::PromoteJob(Ctx& c) {
-  engine_.Promote(c.queue, c.id, c.Then<Empty>([](Ctx& c, Empty) { c.Json(200, {{"ok", true}, {"state", "waiting"}}); }));
+  engine_.Promote(c.queue, c.id, c.Then<Empty>([](Ctx& c, Empty) { c.Json(200, {{"ok", true}, {"state", "waiting"}}); }),
+                  ActorOf(c));
 }
 
 void Api::Fetch(Ctx& c) {

@@ -51,27 +51,29 @@ void Api::PutSchedule(Ctx& c) {
     for (const SlotRecord& r : v.slots) slots.push_back(SlotJson(r));
     j["history"] = std::move(slots);
     c.Json(200, j);
-  }));
+  }), ActorOf(c));
 }
 
 void Api::DeleteSchedule(Ctx& c) {
-  engine_.DeleteSchedule(c.queue, c.Then<Empty>([](Ctx& c, Empty) { c.Json(200, {{"ok", true}}); }));
+  engine_.DeleteSchedule(c.queue, c.Then<Empty>([](Ctx& c, Empty) { c.Json(200, {{"ok", true}}); }), ActorOf(c));
 }
 
 void Api::TriggerSchedule(Ctx& c) {
   const std::string name = c.queue;
   engine_.TriggerSchedule(name, c.Then<SlotClaim>([name](Ctx& c, SlotClaim claim) {
     c.Json(201, {{"ok", true}, {"jobId", claim.job_id}, {"state", StateName(claim.job_state)}});
-  }));
+  }), ActorOf(c));
 }
 
 void Api::PauseSchedule(Ctx& c) {
-  engine_.SetSchedulePaused(c.queue, true, c.Then<Empty>([](Ctx& c, Empty) { c.Json(200, {{"ok", true}, {"paused", true}}); }));
+  engine_.SetSchedulePaused(c.queue, true,
+                            c.Then<Empty>([](Ctx& c, Empty) { c.Json(200, {{"ok", true}, {"paused", true}}); }), ActorOf(c));
 }
 
 void Api::ResumeSchedule(Ctx& c) {
   engine_.SetSchedulePaused(c.queue, false,
-                            c.Then<Empty>([](Ctx& c, Empty) { c.Json(200, {{"ok", true}, {"paused", false}}); }));
+                            c.Then<Empty>([](Ctx& c, Empty) { c.Json(200, {{"ok", true}, {"paused", false}}); }),
+                            ActorOf(c));
 }
 
 }  // namespace cronq::api

@@ -194,6 +194,14 @@ void Engine::RunBatch(std::vector<Op>& ops) {
     spdlog::error("storage batch failed; its {} operations were answered with an error: {}", ops.size(),
                   st.ToString());
   }
+  metrics_.RecordBatch(st.ok());
+  if (st.ok()) {
+    metrics_.Record(now, b.enqueued, b.started, b.ended, b.slots);
+    if (opt_.on_batch && (b.changed || !b.enqueued.empty() || !b.started.empty() || !b.ended.empty() ||
+                          !b.slots.empty())) {
+      opt_.on_batch(BatchReport{now, b.enqueued, b.started, b.ended, b.slots, b.changed});
+    }
+  }
   if (st.ok()) {
     failure_backoff_ = 0;
   } else {

@@ -35,6 +35,7 @@
 #include "core/clock.h"
 #include "core/cron/cron_schedule.h"
 #include "core/planner.h"
+#include "engine/metrics.h"
 #include "storage/store.h"
 
 namespace cronq {
@@ -48,6 +49,17 @@ struct Empty {};
 struct AckResults {
   std::vector<Status> complete;
   std::vector<Status> fail;
+};
+
+// What a committed batch did, for observers (alerts, the event stream). Valid only
+// during the call.
+struct BatchReport {
+  TimeMs now = 0;
+  const std::map<std::string, int64_t>& enqueued;  // queue -> new jobs
+  const std::vector<Lease>& started;
+  const std::vector<AttemptEnd>& ended;
+  const std::vector<SlotRecord>& slots;
+  bool operator_changes = false;  // an operator or worker moved jobs in ways not listed above
 };
 
 struct EngineOptions {
@@ -67,12 +79,27 @@ struct EngineOptions {
   // that died is expired by the others). 0: this engine owns the store alone.
   Millis shared_poll = 0;
   Millis shared_refresh = 0;
+  // Called on the engine thread after each committed batch that changed jobs or
+  // slots. Must be quick and must not block: copy what is needed and return.
+  std::function<void(const BatchReport&)> on_batch = nullptr;
 };
 
 struct EngineStats {
   uint64_t batches = 0, ops = 0, commit_failures = 0;
   size_t parked_fetches = 0;
   uint64_t slots_fired = 0, slots_missed = 0, slots_skipped = 0;
+};
+
+// Who asked for an operator action, for the audit log: the token's name and scope.
+// An action whose actor has no name records nothing (cronq's own calls, such as
+// loading vercel.json at start-up). The entry is written in the action's batch.
+struct Actor {
+  std::string name, scope;
+};
+
+// What a clean or retry-all did.
+struct BulkResult {
+  int64_t count = 0;
 };
 
 // A schedule with its recent slot history, newest first.
@@ -104,22 +131,29 @@ class Engine {
   void Fail(FailSpec spec, Callback<AttemptEnd> cb);
   void Ack(std::vector<CompleteSpec> complete, std::vector<FailSpec> fail, Callback<AckResults> cb);
 
-  void Retry(std::string queue, std::string id, Callback<Empty> cb);
-  void Promote(std::string queue, std::string id, Callback<Empty> cb);
-  void Remove(std::string queue, std::string id, Callback<Empty> cb);
-  void SetPaused(std::string queue, bool paused, Callback<Empty> cb);
-  void EnsureQueue(std::string queue, Callback<Empty> cb);
+  // Operator actions. Each records an audit entry for `who` in its own batch.
+  void Retry(std::string queue, std::string id, Callback<Empty> cb, Actor who = {});
+  void Promote(std::string queue, std::string id, Callback<Empty> cb, Actor who = {});
+  void Remove(std::string queue, std::string id, Callback<Empty> cb, Actor who = {});
+  void SetPaused(std::string queue, bool paused, Callback<Empty> cb, Actor who = {});
+  void EnsureQueue(std::string queue, Callback<Empty> cb, Actor who = {});
+  // Removes up to `limit` jobs in `state` (waiting, delayed, completed or failed)
+  // that were created before `before` and, for finished jobs, finished before it.
+  void Clean(std::string queue, JobState state, TimeMs before, int limit, Callback<BulkResult> cb, Actor who = {});
+  // Moves up to `limit` failed jobs back to waiting.
+  void RetryAllFailed(std::string queue, int limit, Callback<BulkResult> cb, Actor who = {});
+  void ListAudit(AuditQuery q, Callback<AuditPage> cb);
 
   // Schedules. Put creates or replaces; an unchanged timing (expression, zone,
   // start, end) keeps the next due slot, so redeploys that upsert the same
   // schedule neither skip nor repeat a slot.
-  void PutSchedule(ScheduleDef def, Callback<ScheduleView> cb);
+  void PutSchedule(ScheduleDef def, Callback<ScheduleView> cb, Actor who = {});
   void GetSchedule(std::string name, int history, Callback<ScheduleView> cb);
   void ListSchedules(Callback<std::vector<ScheduleState>> cb);
-  void DeleteSchedule(std::string name, Callback<Empty> cb);
-  void SetSchedulePaused(std::string name, bool paused, Callback<Empty> cb);
+  void DeleteSchedule(std::string name, Callback<Empty> cb, Actor who = {});
+  void SetSchedulePaused(std::string name, bool paused, Callback<Empty> cb, Actor who = {});
   // Fires the schedule now, as an extra slot at this instant (overlap ignored).
-  void TriggerSchedule(std::string name, Callback<SlotClaim> cb);
+  void TriggerSchedule(std::string name, Callback<SlotClaim> cb, Actor who = {});
 
   void GetJob(std::string queue, std::string id, Callback<Job> cb);
   void ListJobs(std::string queue, JobQuery q, Callback<JobPage> cb);
@@ -129,6 +163,7 @@ class Engine {
   // True while the last commit succeeded (for /readyz).
   bool healthy() const;
   EngineStats stats() const;
+  const EngineMetrics& metrics() const { return metrics_; }
   // Wakes the engine to re-read the clock (tests with a ManualClock).
   void Poke();
 
@@ -138,6 +173,8 @@ class Engine {
     std::vector<Lease> started;   // logged once committed
     std::vector<AttemptEnd> ended;
     std::vector<SlotRecord> slots;  // schedule slots handled, logged once committed
+    std::map<std::string, int64_t> enqueued;  // queue -> new jobs, counted once committed
+    bool changed = false;                     // an operation moved jobs (operator actions, removals)
     std::vector<std::function<void(const Status&)>> replies;  // run once the commit's fate is known
   };
   // An operation runs on the engine thread inside a batch and returns the answer
@@ -184,6 +221,7 @@ class Engine {
   std::atomic<size_t> queued_{0};  // queue_.size(), readable without mu_ (for the spin below)
   bool running_ = false, stopping_ = false, poked_ = false;
   EngineStats stats_;       // guarded by mu_
+  EngineMetrics metrics_;
   bool healthy_ = true;     // guarded by mu_
 
   // Engine thread only.

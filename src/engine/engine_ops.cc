@@ -13,8 +13,10 @@ void Engine::Enqueue(std::string queue, std::vector<NewJob> jobs, Callback<std::
       std::move(cb), [q = std::move(queue), jobs = std::move(jobs)](Store& s, TimeMs now,
                                                                      Batch& b) -> Result<std::vector<EnqueueResult>> {
         CRONQ_ASSIGN_OR_RETURN(std::vector<EnqueueResult> out, s.EnqueueBatch(q, jobs, now));
-        for (const EnqueueResult& r : out)
+        for (const EnqueueResult& r : out) {
           if (!r.duplicate && r.state == JobState::kWaiting) b.woken.insert(q);
+          if (!r.duplicate) b.enqueued[q]++;
+        }
         return out;
       });
 }
@@ -86,42 +88,114 @@ void Engine::Ack(std::vector<CompleteSpec> complete, std::vector<FailSpec> fail,
   });
 }
 
-void Engine::Retry(std::string queue, std::string id, Callback<Empty> cb) {
-  Submit<Empty>(std::move(cb), [q = std::move(queue), id = std::move(id)](Store& s, TimeMs now, Batch& b) -> Result<Empty> {
+void Engine::Retry(std::string queue, std::string id, Callback<Empty> cb, Actor who) {
+  Submit<Empty>(std::move(cb), [q = std::move(queue), id = std::move(id), who = std::move(who)](
+                                   Store& s, TimeMs now, Batch& b) -> Result<Empty> {
     CRONQ_RETURN_IF_ERROR(s.Retry(q, id, now));
+    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "job.retry", q + "/" + id));
+    b.changed = true;
     b.woken.insert(q);
     return Empty{};
   });
 }
 
-void Engine::Promote(std::string queue, std::string id, Callback<Empty> cb) {
-  Submit<Empty>(std::move(cb), [q = std::move(queue), id = std::move(id)](Store& s, TimeMs now, Batch& b) -> Result<Empty> {
+void Engine::Promote(std::string queue, std::string id, Callback<Empty> cb, Actor who) {
+  Submit<Empty>(std::move(cb), [q = std::move(queue), id = std::move(id), who = std::move(who)](
+                                   Store& s, TimeMs now, Batch& b) -> Result<Empty> {
     CRONQ_RETURN_IF_ERROR(s.Promote(q, id, now));
+    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "job.promote", q + "/" + id));
+    b.changed = true;
     b.woken.insert(q);
     return Empty{};
   });
 }
 
-void Engine::Remove(std::string queue, std::string id, Callback<Empty> cb) {
-  Submit<Empty>(std::move(cb), [q = std::move(queue), id = std::move(id)](Store& s, TimeMs, Batch&) -> Result<Empty> {
+void Engine::Remove(std::string queue, std::string id, Callback<Empty> cb, Actor who) {
+  Submit<Empty>(std::move(cb), [q = std::move(queue), id = std::move(id), who = std::move(who)](
+                                   Store& s, TimeMs now, Batch& b) -> Result<Empty> {
     CRONQ_RETURN_IF_ERROR(s.Remove(q, id));
+    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "job.remove", q + "/" + id));
+    b.changed = true;
     return Empty{};
   });
 }
 
-void Engine::SetPaused(std::string queue, bool paused, Callback<Empty> cb) {
-  Submit<Empty>(std::move(cb), [q = std::move(queue), paused](Store& s, TimeMs now, Batch& b) -> Result<Empty> {
+void Engine::SetPaused(std::string queue, bool paused, Callback<Empty> cb, Actor who) {
+  Submit<Empty>(std::move(cb), [q = std::move(queue), paused, who = std::move(who)](Store& s, TimeMs now,
+                                                                                     Batch& b) -> Result<Empty> {
     CRONQ_RETURN_IF_ERROR(s.SetPaused(q, paused, now));
+    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, paused ? "queue.pause" : "queue.resume", q));
+    b.changed = true;
     if (!paused) b.woken.insert(q);
     return Empty{};
   });
 }
 
-void Engine::EnsureQueue(std::string queue, Callback<Empty> cb) {
-  Submit<Empty>(std::move(cb), [q = std::move(queue)](Store& s, TimeMs now, Batch&) -> Result<Empty> {
+void Engine::EnsureQueue(std::string queue, Callback<Empty> cb, Actor who) {
+  Submit<Empty>(std::move(cb), [q = std::move(queue), who = std::move(who)](Store& s, TimeMs now, Batch&) -> Result<Empty> {
     CRONQ_RETURN_IF_ERROR(s.CreateQueue(q, now));
+    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "queue.put", q));
     return Empty{};
   });
+}
+
+// Bulk actions page through the queue's jobs in the state with the plain Store
+// reads and moves, inside one batch, so every backend gets them for free.
+void Engine::Clean(std::string queue, JobState state, TimeMs before, int limit, Callback<BulkResult> cb, Actor who) {
+  Submit<BulkResult>(std::move(cb), [q = std::move(queue), state, before, limit, who = std::move(who)](
+                                        Store& s, TimeMs now, Batch& b) -> Result<BulkResult> {
+    if (state == JobState::kActive) return Status::InvalidArgument("active jobs cannot be cleaned: they hold a lease");
+    BulkResult out;
+    JobQuery query;
+    query.state = state;
+    query.to = before;
+    query.limit = 500;
+    while (out.count < limit) {
+      CRONQ_ASSIGN_OR_RETURN(JobPage page, s.ListJobs(q, query));
+      for (const Job& j : page.jobs) {
+        if (out.count >= limit) break;
+        if (j.finished_at != 0 && j.finished_at >= before) continue;
+        CRONQ_RETURN_IF_ERROR(s.Remove(q, j.id));
+        ++out.count;
+      }
+      if (page.next_cursor.empty()) break;
+      query.cursor = page.next_cursor;
+    }
+    b.changed = true;
+    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "queue.clean", q,
+                                      "{\"state\":\"" + std::string(StateName(state)) + "\",\"before\":" +
+                                          std::to_string(before) + ",\"removed\":" + std::to_string(out.count) + "}"));
+    return out;
+  });
+}
+
+void Engine::RetryAllFailed(std::string queue, int limit, Callback<BulkResult> cb, Actor who) {
+  Submit<BulkResult>(std::move(cb), [q = std::move(queue), limit, who = std::move(who)](Store& s, TimeMs now,
+                                                                                        Batch& b) -> Result<BulkResult> {
+    BulkResult out;
+    JobQuery query;
+    query.state = JobState::kFailed;
+    query.limit = 500;
+    while (out.count < limit) {
+      CRONQ_ASSIGN_OR_RETURN(JobPage page, s.ListJobs(q, query));
+      for (const Job& j : page.jobs) {
+        if (out.count >= limit) break;
+        CRONQ_RETURN_IF_ERROR(s.Retry(q, j.id, now));
+        ++out.count;
+      }
+      // Retried jobs left the failed state: the next page starts again from the top.
+      if (page.next_cursor.empty() || page.jobs.empty()) break;
+    }
+    if (out.count > 0) b.woken.insert(q);
+    b.changed = true;
+    CRONQ_RETURN_IF_ERROR(
+        RecordAudit(s, who, now, "queue.retry_failed", q, "{\"retried\":" + std::to_string(out.count) + "}"));
+    return out;
+  });
+}
+
+void Engine::ListAudit(AuditQuery q, Callback<AuditPage> cb) {
+  Submit<AuditPage>(std::move(cb), [q = std::move(q)](Store& s, TimeMs, Batch&) { return s.ListAudit(q); });
 }
 
 void Engine::GetJob(std::string queue, std::string id, Callback<Job> cb) {

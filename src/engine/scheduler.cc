@@ -87,8 +87,8 @@ void Engine::FireSchedule(Store& s, const ScheduleState& st, TimeMs now, Batch& 
 
 // ---- operations -----------------------------------------------------------------
 
-void Engine::PutSchedule(ScheduleDef def, Callback<ScheduleView> cb) {
-  Submit<ScheduleView>(std::move(cb), [this, def = std::move(def)](Store& s, TimeMs now,
+void Engine::PutSchedule(ScheduleDef def, Callback<ScheduleView> cb, Actor who) {
+  Submit<ScheduleView>(std::move(cb), [this, def = std::move(def), who = std::move(who)](Store& s, TimeMs now,
                                                                    Batch&) mutable -> Result<ScheduleView> {
     const CronSchedule* cron = Cron(def.expr, def.tz);
     if (!cron) return Status::InvalidArgument("invalid cron expression or time zone");
@@ -105,6 +105,7 @@ void Engine::PutSchedule(ScheduleDef def, Callback<ScheduleView> cb) {
       return old.status();
     }
     CRONQ_RETURN_IF_ERROR(s.PutSchedule(def, next_due, now));
+    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "schedule.put", def.name));
     CRONQ_ASSIGN_OR_RETURN(ScheduleState st, s.GetSchedule(def.name));
     CRONQ_ASSIGN_OR_RETURN(std::vector<SlotRecord> slots, s.ListSlots(def.name, 20));
     return ScheduleView{std::move(st), std::move(slots)};
@@ -123,16 +124,18 @@ void Engine::ListSchedules(Callback<std::vector<ScheduleState>> cb) {
   Submit<std::vector<ScheduleState>>(std::move(cb), [](Store& s, TimeMs, Batch&) { return s.ListSchedules(); });
 }
 
-void Engine::DeleteSchedule(std::string name, Callback<Empty> cb) {
-  Submit<Empty>(std::move(cb), [name = std::move(name)](Store& s, TimeMs, Batch&) -> Result<Empty> {
+void Engine::DeleteSchedule(std::string name, Callback<Empty> cb, Actor who) {
+  Submit<Empty>(std::move(cb), [name = std::move(name), who = std::move(who)](Store& s, TimeMs now, Batch&) -> Result<Empty> {
     CRONQ_RETURN_IF_ERROR(s.DeleteSchedule(name));
+    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "schedule.delete", name));
     return Empty{};
   });
 }
 
 // Resuming starts from now: slots that passed while paused are not run.
-void Engine::SetSchedulePaused(std::string name, bool paused, Callback<Empty> cb) {
-  Submit<Empty>(std::move(cb), [this, name = std::move(name), paused](Store& s, TimeMs now, Batch&) -> Result<Empty> {
+void Engine::SetSchedulePaused(std::string name, bool paused, Callback<Empty> cb, Actor who) {
+  Submit<Empty>(std::move(cb), [this, name = std::move(name), paused, who = std::move(who)](Store& s, TimeMs now,
+                                                                                            Batch&) -> Result<Empty> {
     CRONQ_ASSIGN_OR_RETURN(ScheduleState st, s.GetSchedule(name));
     std::optional<TimeMs> next_due = st.next_due;
     if (!paused && st.def.paused) {
@@ -141,16 +144,19 @@ void Engine::SetSchedulePaused(std::string name, bool paused, Callback<Empty> cb
       next_due = FirstDue([cron](TimeMs t) { return cron->NextAfter(t); }, now, st.def.policy);
     }
     CRONQ_RETURN_IF_ERROR(s.SetSchedulePaused(name, paused, next_due, now));
+    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, paused ? "schedule.pause" : "schedule.resume", name));
     return Empty{};
   });
 }
 
-void Engine::TriggerSchedule(std::string name, Callback<SlotClaim> cb) {
-  Submit<SlotClaim>(std::move(cb), [name = std::move(name)](Store& s, TimeMs now, Batch& b) -> Result<SlotClaim> {
+void Engine::TriggerSchedule(std::string name, Callback<SlotClaim> cb, Actor who) {
+  Submit<SlotClaim>(std::move(cb), [name = std::move(name), who = std::move(who)](Store& s, TimeMs now,
+                                                                                  Batch& b) -> Result<SlotClaim> {
     CRONQ_ASSIGN_OR_RETURN(ScheduleState st, s.GetSchedule(name));
     CRONQ_ASSIGN_OR_RETURN(SlotClaim c,
                            s.ClaimSlot(name, now, SlotStatus::kFired, &st.def.job, st.def.queue, "manual trigger", now));
     if (!c.claimed) return Status::Conflict("a slot of " + name + " at this instant was already handled; try again");
+    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "schedule.trigger", name, "{\"jobId\":" + JsonString(c.job_id) + "}"));
     if (c.job_state == JobState::kWaiting) b.woken.insert(st.def.queue);
     b.slots.push_back(SlotRecord{name, now, now, SlotStatus::kFired, st.def.queue, c.job_id, "manual trigger"});
     return c;

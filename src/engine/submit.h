@@ -1,6 +1,10 @@
 // Private to engine/: the template behind every Engine operation.
 #pragma once
 
+#include <cstdio>
+#include <string>
+#include <string_view>
+
 #include "engine/engine.h"
 
 namespace cronq {
@@ -24,5 +28,26 @@ void Engine::Submit(Callback<T> cb, std::function<Result<T>(Store&, TimeMs, Batc
   Push(std::move(op));
 }
 
+// `text` as a JSON string literal, for the small JSON details of audit entries.
+inline std::string JsonString(std::string_view text) {
+  std::string out = "\"";
+  for (unsigned char ch : text) {
+    if (ch == '"' || ch == '\\') out += '\\', out += static_cast<char>(ch);
+    else if (ch < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", ch);
+      out += buf;
+    } else out += static_cast<char>(ch);
+  }
+  return out + "\"";
+}
+
+// Appends the audit entry of an operator action to the batch that runs it; an
+// actor without a name records nothing.
+inline Status RecordAudit(Store& s, const Actor& who, TimeMs now, std::string action, std::string target,
+                          std::string detail = {}) {
+  if (who.name.empty()) return Status::Ok();
+  return s.AppendAudit(AuditEntry{0, now, who.name, who.scope, std::move(action), std::move(target), std::move(detail)});
+}
 
 }  // namespace cronq

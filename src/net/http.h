@@ -39,11 +39,29 @@ struct HttpRequest {
   std::optional<std::string> Query(std::string_view name) const;
 };
 
+// The body of a streamed response (server-sent events), written piece by piece
+// after the head. Any thread may call it.
+class StreamWriter {
+ public:
+  virtual ~StreamWriter() = default;
+  // Queues `bytes` for the client. False once the connection is closed (the
+  // client left, the server stops, or the client reads too slowly): stop writing.
+  virtual bool Write(std::string bytes) = 0;
+  // Ends the response and closes the connection.
+  virtual void Close() = 0;
+  virtual bool closed() const = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   Fields headers;  // extra headers
   std::string body;
+  // When set, the response is streamed: the head goes out without a length, then
+  // `body` if any, then this is called (on an I/O thread) with the writer for the
+  // rest. The connection is closed when the stream ends; a server stopping ends
+  // every stream at the start of its drain.
+  std::function<void(std::shared_ptr<StreamWriter>)> on_stream;
 };
 
 // Answers one request. Call exactly once, from any thread.

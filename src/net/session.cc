@@ -87,6 +87,32 @@ class Pending {
   std::atomic<bool> answered_{false};
 };
 
+// Hands bytes to the session's strand; holds the session weakly, so a writer
+// kept by the API does not keep a closed connection alive.
+class SessionStream final : public StreamWriter {
+ public:
+  SessionStream(std::weak_ptr<Session> s, std::shared_ptr<std::atomic<bool>> closed)
+      : session_(std::move(s)), closed_(std::move(closed)) {}
+  bool Write(std::string bytes) override {
+    if (closed_->load()) return false;
+    auto s = session_.lock();
+    if (!s) return false;
+    asio::dispatch(s->get_executor(), [s, b = std::move(bytes)]() mutable { s->StreamWrite(std::move(b)); });
+    return true;
+  }
+  void Close() override {
+    if (closed_->exchange(true)) return;
+    if (auto s = session_.lock()) asio::dispatch(s->get_executor(), [s] { s->Close(); });
+  }
+  bool closed() const override { return closed_->load(); }
+
+ private:
+  std::weak_ptr<Session> session_;
+  std::shared_ptr<std::atomic<bool>> closed_;
+};
+
+constexpr size_t kStreamBacklog = 1024 * 1024;  // a client this far behind is dropped
+
 }  // namespace
 
 void ServerCore::FinishInflight() {
@@ -130,13 +156,14 @@ void Session::Start() {
 }
 
 void Session::OnDrain() {
-  if (idle_) Close();
+  if (idle_ || streaming_) Close();
 }
 
 void Session::Close() {
   if (closed_) return;
   closed_ = true;
   idle_ = false;
+  if (stream_closed_) stream_closed_->store(true);
   stream_.close();
   core_->connections.fetch_sub(1);
   if (registered_) {
@@ -287,6 +314,11 @@ void Session::OnWatch(error_code ec, size_t n) {
   const bool cancelled = ec == asio::error::operation_aborted;
   if (ec && !cancelled && client_gone_) client_gone_->store(true);
   if (closed_) return;
+  if (streaming_) {  // a stream ends when its client leaves; anything it sends is ignored
+    if (ec) return Close();
+    buffer_.clear();
+    return Watch();
+  }
   if (resume_after_watch_) {  // the answer went out meanwhile: carry on with the next request
     resume_after_watch_ = false;
     if (ec && !cancelled) return Close();
@@ -322,6 +354,16 @@ void Session::Write(HttpResponse response, bool counted) {
     return;
   }
   if (core_->draining.load()) keep_alive_ = false;
+  if (response.on_stream) {
+    if (core_->draining.load()) {  // no new stream while stopping
+      response = ErrorResponse(503, "unavailable", "the server is shutting down");
+    } else {
+      streaming_ = true;
+      keep_alive_ = false;
+      on_stream_ = std::move(response.on_stream);
+      stream_closed_ = std::make_shared<std::atomic<bool>>(false);
+    }
+  }
   out_body_ = std::move(response.body);
   BuildHead(response);
   stream_.expires_after(Ms(core_->options.read_timeout));  // bounds a client that stops reading
@@ -346,9 +388,13 @@ void Session::BuildHead(const HttpResponse& r) {
     if (!r.content_type.empty() && SafeExtraHeader("content-type", r.content_type)) {
       head_.append("Content-Type: ").append(r.content_type).append("\r\n");
     }
-    head_ += "Content-Length: ";
-    AppendNumber(head_, out_body_.size());
-    head_ += "\r\n";
+    if (!streaming_) {  // a stream's body ends when the connection closes
+      head_ += "Content-Length: ";
+      AppendNumber(head_, out_body_.size());
+      head_ += "\r\n";
+    } else {
+      head_ += "Cache-Control: no-cache\r\n";
+    }
   }
   for (const auto& [name, value] : r.headers) {
     if (SafeExtraHeader(name, value)) head_.append(name).append(": ").append(value).append("\r\n");
@@ -364,6 +410,7 @@ void Session::BuildHead(const HttpResponse& r) {
 void Session::OnWrite(error_code ec, bool counted) {
   if (counted) core_->FinishInflight();
   if (ec) return Close();
+  if (streaming_) return StartStream();
   if (!keep_alive_) return linger_ ? Linger() : Close();
   if (watching_) {  // one read at a time: end the watch; OnWatch goes on with the next request
     resume_after_watch_ = true;
@@ -372,6 +419,44 @@ void Session::OnWrite(error_code ec, bool counted) {
     return;
   }
   NextRequest();
+}
+
+// The head of a streamed response is out: hand the API its writer. From here on
+// the watch read notices the client leaving; the session lives as long as a
+// read or write is pending.
+void Session::StartStream() {
+  stream_.expires_never();
+  auto fn = std::move(on_stream_);
+  on_stream_ = nullptr;
+  if (fn) fn(std::make_shared<SessionStream>(weak_from_this(), stream_closed_));
+  if (!watching_) buffer_.clear();  // a pipelined request is never answered on a stream
+  Watch();
+}
+
+void Session::StreamWrite(std::string bytes) {
+  if (closed_ || !streaming_ || bytes.empty()) return;
+  stream_queued_bytes_ += bytes.size();
+  if (stream_queued_bytes_ > kStreamBacklog) return Close();
+  stream_queue_.push_back(std::move(bytes));
+  if (!stream_writing_) WriteStreamChunk();
+}
+
+void Session::WriteStreamChunk() {
+  if (closed_) return;
+  if (stream_queue_.empty()) {
+    stream_writing_ = false;
+    stream_.expires_never();
+    return;
+  }
+  stream_writing_ = true;
+  out_body_ = std::move(stream_queue_.front());
+  stream_queue_.pop_front();
+  stream_queued_bytes_ -= out_body_.size();
+  stream_.expires_after(Ms(core_->options.read_timeout));  // bounds a client that stops reading
+  asio::async_write(stream_, asio::buffer(out_body_), [self = shared_from_this()](error_code ec, size_t) {
+    if (ec) return self->Close();
+    self->WriteStreamChunk();
+  });
 }
 
 // After an error answer the client may still be sending a body; closing with unread

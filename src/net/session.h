@@ -9,6 +9,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -63,6 +65,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close();
   // Answers the request being handled. Any thread; once per dispatched request.
   void Deliver(HttpResponse response);
+  // A streamed response's next bytes (on the strand).
+  void StreamWrite(std::string bytes);
   // The strand every member but Deliver() runs on.
   asio::any_io_executor get_executor() { return stream_.get_executor(); }
 
@@ -78,6 +82,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void BuildHead(const HttpResponse& r);
   void OnWrite(error_code ec, bool counted);
   void Linger();
+  void StartStream();
+  void WriteStreamChunk();
   // While a request waits for its answer, a read watches for the client leaving.
   void Watch();
   void OnWatch(error_code ec, size_t n);
@@ -103,6 +109,13 @@ class Session : public std::enable_shared_from_this<Session> {
   bool watching_ = false;        // the watch read is in flight
   bool resume_after_watch_ = false;  // the answer was written during the watch
   std::shared_ptr<std::atomic<bool>> client_gone_;
+  // A streamed response (server-sent events): chunks queued by its writer.
+  bool streaming_ = false;
+  bool stream_writing_ = false;
+  std::function<void(std::shared_ptr<StreamWriter>)> on_stream_;
+  std::deque<std::string> stream_queue_;
+  size_t stream_queued_bytes_ = 0;
+  std::shared_ptr<std::atomic<bool>> stream_closed_;
 };
 
 }  // namespace cronq::net::detail

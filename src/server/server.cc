@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "api/api.h"
+#include "dashboard/dashboard.h"
 #include "api/json_codec.h"
 #include "api/schedule_json.h"
 #include "core/validate.h"
@@ -207,6 +208,7 @@ int RunServer(Config cfg) {
   api::TokenSet token_set(std::move(tokens));
   SystemClock clock;
   net::HttpServer* http_ptr = nullptr;
+  api::Api* api_ptr = nullptr;  // set before the engine starts
   EngineOptions eopt;
   eopt.post = [&http_ptr](std::function<void()> fn) { http_ptr->Post(std::move(fn)); };
   eopt.log_jobs = cfg.log_jobs;
@@ -214,8 +216,10 @@ int RunServer(Config cfg) {
     eopt.shared_poll = kSharedPollMs;
     eopt.shared_refresh = kSharedRefreshMs;
   }
+  eopt.on_batch = [&api_ptr](const BatchReport& r) { api_ptr->OnBatch(r); };
   Engine engine(**store, clock, eopt);
   api::Api api(engine, token_set, clock);
+  api_ptr = &api;
 
   net::ServerOptions sopt;
   sopt.host = listen->first;
@@ -224,6 +228,7 @@ int RunServer(Config cfg) {
   sopt.threads = cfg.threads > 0 ? cfg.threads : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()) - 1);
   sopt.body_limit = cfg.body_limit;
   net::HttpServer http(sopt, [&api](net::HttpRequest&& req, net::Responder respond) {
+    if (dashboard::Owns(req.path)) return respond(dashboard::Serve(req));
     api.Handle(std::move(req), std::move(respond));
   });
   http_ptr = &http;
@@ -260,6 +265,7 @@ int RunServer(Config cfg) {
   // caller stops fetching first; a call in flight ends or its lease expires and
   // it is retried after the restart (at least once).
   caller.RequestStop();
+  api.Stop();  // ends the event streams
   engine.Stop();
   caller.Join();
   http.Stop(5'000);

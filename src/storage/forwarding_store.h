@@ -51,6 +51,8 @@ class ForwardingStore : public Store {
   }
   Status AdvanceSchedule(std::string_view n, std::optional<TimeMs> next) override { return t_->AdvanceSchedule(n, next); }
   Result<std::vector<SlotRecord>> ListSlots(std::string_view n, int limit) override { return t_->ListSlots(n, limit); }
+  Status AppendAudit(const AuditEntry& e) override { return t_->AppendAudit(e); }
+  Result<AuditPage> ListAudit(const AuditQuery& q) override { return t_->ListAudit(q); }
   Result<Job> GetJob(std::string_view q, std::string_view id) override { return t_->GetJob(q, id); }
   Result<JobPage> ListJobs(std::string_view q, const JobQuery& query) override { return t_->ListJobs(q, query); }
   Result<std::vector<QueueInfo>> ListQueues() override { return t_->ListQueues(); }

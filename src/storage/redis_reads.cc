@@ -402,4 +402,29 @@ Result<std::vector<SlotRecord>> RedisStore::ListSlots(std::string_view name, int
   return out;
 }
 
+Result<AuditPage> RedisStore::ListAudit(const AuditQuery& q) {
+  std::string before = "+inf";
+  if (!q.cursor.empty()) {
+    int64_t c = 0;
+    auto [p, ec] = std::from_chars(q.cursor.data(), q.cursor.data() + q.cursor.size(), c);
+    if (ec != std::errc() || p != q.cursor.data() + q.cursor.size() || c <= 0)
+      return Status::InvalidArgument("bad cursor");
+    before = "(" + std::to_string(c);
+  }
+  CRONQ_ASSIGN_OR_RETURN(Reply r, conn_.Run({"ZREVRANGEBYSCORE", Key("audit"), before, "-inf", "LIMIT", "0",
+                                             std::to_string(q.limit + 1)}));
+  if (r.IsError()) return CheckReply(r);
+  AuditPage page;
+  for (size_t i = 0; i < r.Size(); ++i) {
+    if (static_cast<int>(page.entries.size()) == q.limit) {
+      page.next_cursor = std::to_string(page.entries.back().seq);
+      break;
+    }
+    std::vector<std::string> v = DecodeFields(Str(r.At(i)));
+    if (v.size() < 7) continue;
+    page.entries.push_back(AuditEntry{ToInt(v[0]), ToInt(v[1]), v[2], v[3], v[4], v[5], v[6]});
+  }
+  return page;
+}
+
 }  // namespace cronq::redis

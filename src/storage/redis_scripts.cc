@@ -485,6 +485,14 @@ end
 return out
 )LUA";
 
+// Appends one audit entry. ARGV[3] at, [4] actor, [5] scope, [6] action, [7] target,
+// [8] detail. The member holds the length-prefixed fields, the score the entry's seq.
+constexpr const char* kAuditAppendLua = R"LUA(
+local seq = redis.call('INCR', P .. 'audit/seq')  -- never undone: seqs are never reused
+zadd(P .. 'audit', seq, enc(seq, ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]))
+return seq
+)LUA";
+
 // Undoes a batch: applies its journal (ARGV[1]) newest entry first, then drops it.
 constexpr const char* kRollbackLua = R"LUA(
 local JK = ARGV[1]
@@ -517,7 +525,7 @@ std::string ScriptSource(ScriptId id) {
   static const char* const kBodies[kScriptCount] = {
       kEnqueueLua, kLeaseLua,     kExtendLua, kFinishLua,  kPromoteDueLua, kExpireDueLua,
       kLookupLua,  kOperateLua,   kQueueOpLua, kQueueInfoLua, kGetJobLua, kSchedPutLua,
-      kSchedSetLua, kSchedDelLua, kClaimLua,  kRollbackLua};
+      kSchedSetLua, kSchedDelLua, kClaimLua,  kAuditAppendLua, kRollbackLua};
   // Scripts that move or remove work run even when Redis is out of memory
   // (maxmemory with noeviction): a worker can always finish or be leased what is
   // queued, so a full Redis drains instead of locking up, and a failed batch can

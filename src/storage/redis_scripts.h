@@ -26,6 +26,7 @@ enum ScriptId : int {
   kSchedSet,
   kSchedDel,
   kClaim,
+  kAuditAppend,
   kRollback,
   kScriptCount
 };

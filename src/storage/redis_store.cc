@@ -501,5 +501,11 @@ Result<SlotClaim> RedisStore::ClaimSlot(std::string_view name, TimeMs due, SlotS
   return out;
 }
 
+// ---- audit log ------------------------------------------------------------------
+
+Status RedisStore::AppendAudit(const AuditEntry& e) {
+  return Eval(kAuditAppend, {std::to_string(e.at), e.actor, e.scope, e.action, e.target, e.detail}).status();
+}
+
 }  // namespace redis
 }  // namespace cronq

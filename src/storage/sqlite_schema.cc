@@ -128,6 +128,18 @@ CREATE TABLE schedule_slots (
   PRIMARY KEY (schedule, due_at)
 ) WITHOUT ROWID;
 )sql",
+    // 2 -> 3: the audit log of operator actions.
+    R"sql(
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  detail TEXT
+);
+)sql",
 };
 
 constexpr int kVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);

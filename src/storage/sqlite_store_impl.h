@@ -51,6 +51,8 @@ class SqliteStore final : public Store {
                               std::string_view queue, std::string_view note, TimeMs now) override;
   Status AdvanceSchedule(std::string_view name, std::optional<TimeMs> next_due) override;
   Result<std::vector<SlotRecord>> ListSlots(std::string_view name, int limit) override;
+  Status AppendAudit(const AuditEntry& entry) override;
+  Result<AuditPage> ListAudit(const AuditQuery& q) override;
   Result<Job> GetJob(std::string_view queue, std::string_view id) override;
   Result<JobPage> ListJobs(std::string_view queue, const JobQuery& q) override;
   Result<std::vector<QueueInfo>> ListQueues() override;

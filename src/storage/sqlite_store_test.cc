@@ -85,6 +85,34 @@ TEST(SqliteFormat, AVersionOneFileIsMigratedWithItsJobs) {
   EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), SqliteSchemaVersion());
 }
 
+// A version-2 file (schedules, no audit log) gains the audit table and keeps its jobs.
+TEST(SqliteFormat, AVersionTwoFileGainsTheAuditLog) {
+  TempDir dir;
+  const std::string path = dir.File("cronq.db");
+  {
+    auto db = sqlite::Db::Open(path);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(sqlite::Migrate(**db, 2).ok());
+  }
+  Exec(path, "INSERT INTO queues(name, paused, created_at) VALUES('q', 0, 1);"
+             "INSERT INTO queue_counts(queue, state, n) VALUES('q', 0, 1);"
+             "INSERT INTO jobs(queue, name, data, state, priority, created_at, attempts_max) "
+             "VALUES('q', 'old', '{}', 0, 0, 1, 1);");
+  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), 2);
+  auto s = OpenSqliteStore(SqliteOptions{path, true, 1024});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_TRUE((*s)->Begin().ok());
+  EXPECT_TRUE((*s)->GetJob("q", "1").ok());
+  ASSERT_TRUE((*s)->AppendAudit(AuditEntry{0, 5, "ops", "admin", "job.retry", "q/1", ""}).ok());
+  auto page = (*s)->ListAudit(AuditQuery{});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->entries.size(), 1u);
+  EXPECT_EQ(page->entries[0].action, "job.retry");
+  ASSERT_TRUE((*s)->Commit().ok());
+  s = Status::Unavailable("closed");
+  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), SqliteSchemaVersion());
+}
+
 TEST(SqliteFormat, TheFileIsHeldExclusivelyWhileOpen) {
   TempDir dir;
   const std::string path = dir.File("cronq.db");

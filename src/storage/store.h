@@ -140,6 +140,27 @@ struct SlotClaim {
   JobState job_state = JobState::kWaiting;
 };
 
+// One operator action, as the audit log keeps it.
+struct AuditEntry {
+  int64_t seq = 0;     // assigned by the store when appended: increasing, never reused
+  TimeMs at = 0;
+  std::string actor;   // the token's name
+  std::string scope;   // the token's scope ("admin", "producer", ...)
+  std::string action;  // "job.retry", "queue.pause", "schedule.trigger", ...
+  std::string target;  // what it acted on: "email/42" (queue/job), "email" (queue), "nightly" (schedule)
+  std::string detail;  // JSON text with the action's parameters; may be empty
+};
+
+struct AuditQuery {
+  int limit = 50;
+  std::string cursor;  // from a previous AuditPage; empty: newest first
+};
+
+struct AuditPage {
+  std::vector<AuditEntry> entries;  // newest first
+  std::string next_cursor;          // empty when there is no more
+};
+
 // The fire id handed to a scheduled job: "<schedule>@<due, ISO-8601 UTC>".
 std::string FireId(std::string_view schedule, TimeMs due);
 
@@ -208,6 +229,13 @@ class Store {
   virtual Status AdvanceSchedule(std::string_view name, std::optional<TimeMs> next_due) = 0;
   // The newest slots first.
   virtual Result<std::vector<SlotRecord>> ListSlots(std::string_view name, int limit) = 0;
+
+  // --- audit log -----------------------------------------------------------
+  // Appends one operator action; its seq is assigned here. Written in the batch of
+  // the action it records, so both are durable together or not at all.
+  virtual Status AppendAudit(const AuditEntry& entry) = 0;
+  // The newest entries first; a cursor from the previous page continues it.
+  virtual Result<AuditPage> ListAudit(const AuditQuery& q) = 0;
 
   // --- reads -------------------------------------------------------------
   virtual Result<Job> GetJob(std::string_view queue, std::string_view id) = 0;  // with attempts and logs

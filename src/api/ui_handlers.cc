@@ -1,0 +1,176 @@
+// Dashboard-facing endpoints: login sessions, the audit log, bulk operator
+// actions and the event stream. Parse, call the engine, serialize.
+#include <nlohmann/json.hpp>
+
+#include "api/api_ctx.h"
+#include "api/errors.h"
+#include "core/validate.h"
+
+namespace cronq::api {
+namespace {
+
+Result<int64_t> QueryNumber(const net::HttpRequest& req, const char* name, int64_t def, int64_t lo, int64_t hi) {
+  std::optional<std::string> v = req.Query(name);
+  if (!v || v->empty()) return def;
+  try {
+    size_t used = 0;
+    int64_t n = std::stoll(*v, &used);
+    if (used != v->size() || n < lo || n > hi) throw std::out_of_range("");
+    return n;
+  } catch (...) {
+    return Status::InvalidArgument(std::string(name) + " must be an integer between " + std::to_string(lo) + " and " +
+                                   std::to_string(hi));
+  }
+}
+
+std::string SessionCookie(const std::string& value, Millis max_age) {
+  return std::string(kSessionCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+         std::to_string(max_age / 1000);
+}
+
+json SessionJson(const Token& t, const std::string& csrf) {
+  json j = {{"name", t.name}, {"scope", ScopeName(t.scope)}};
+  if (!csrf.empty()) j["csrf"] = csrf;
+  return j;
+}
+
+}  // namespace
+
+// POST /v1/session {token}: checks the token and answers with a session cookie
+// and the session's CSRF token. Only JSON bodies are taken, so a plain HTML form
+// on another site cannot log a browser in with the attacker's token.
+void Api::Login(Ctx& c) {
+  if (c.req.Header("content-type").substr(0, 16) != "application/json")
+    return c.Error(Status::InvalidArgument("log in with a JSON body {\"token\": \"...\"}"));
+  Result<json> body = c.Body();
+  if (!body.ok()) return c.Error(body.status());
+  if (!body->is_object()) return c.Error(Status::InvalidArgument("login body must be an object"));
+  if (Status st = CheckKeys(*body, {"token"}, "login"); !st.ok()) return c.Error(st);
+  if (!body->contains("token") || !(*body)["token"].is_string())
+    return c.Error(Status::InvalidArgument("token must be a string"));
+  Result<const Token*> tok = tokens_.Authenticate("Bearer " + (*body)["token"].get<std::string>());
+  if (!tok.ok()) return c.Error(tok.status());
+  UiSession s = sessions_.Create(*tok, c.now);
+  net::HttpResponse r;
+  r.status = 200;
+  r.headers = {{"Set-Cookie", SessionCookie(s.id, sessions_.ttl())}, {"Cache-Control", "no-store"}};
+  r.body = SessionJson(**tok, s.csrf).dump();
+  c.Send(std::move(r));
+}
+
+// GET /v1/session: who this is; with a cookie, also the CSRF token (a reloaded
+// dashboard page learns it here, since it cannot read the HttpOnly cookie).
+void Api::WhoAmI(Ctx& c) {
+  net::HttpResponse r;
+  r.headers = {{"Cache-Control", "no-store"}};
+  r.body = SessionJson(*c.token, c.csrf).dump();
+  c.Send(std::move(r));
+}
+
+void Api::Logout(Ctx& c) {
+  if (c.via_session) sessions_.Remove(c.session_id);
+  net::HttpResponse r;
+  r.headers = {{"Set-Cookie", SessionCookie("", 0)}};
+  r.body = R"({"ok":true})";
+  c.Send(std::move(r));
+}
+
+void Api::ListAudit(Ctx& c) {
+  Result<int64_t> limit = QueryNumber(c.req, "limit", 50, 1, 1000);
+  if (!limit.ok()) return c.Error(limit.status());
+  AuditQuery q{static_cast<int>(*limit), c.req.Query("cursor").value_or("")};
+  engine_.ListAudit(std::move(q), c.Then<AuditPage>([](Ctx& c, AuditPage p) {
+    json arr = json::array();
+    for (const AuditEntry& e : p.entries) {
+      json d = nullptr;
+      if (!e.detail.empty()) d = json::parse(e.detail, nullptr, false);
+      if (d.is_discarded()) d = e.detail;
+      arr.push_back({{"seq", e.seq},
+                     {"at", e.at},
+                     {"actor", e.actor},
+                     {"scope", e.scope},
+                     {"action", e.action},
+                     {"target", e.target},
+                     {"detail", std::move(d)}});
+    }
+    c.Json(200, {{"entries", std::move(arr)}, {"nextCursor", p.next_cursor.empty() ? json(nullptr) : json(p.next_cursor)}});
+  }));
+}
+
+// POST /v1/queues/{q}/clean {state, olderThanMs, limit}
+void Api::CleanQueue(Ctx& c) {
+  Result<json> body = c.Body();
+  if (!body.ok()) return c.Error(body.status());
+  if (!body->is_object()) return c.Error(Status::InvalidArgument("clean body must be an object"));
+  if (Status st = CheckKeys(*body, {"state", "olderThanMs", "limit"}, "clean"); !st.ok()) return c.Error(st);
+  const json& b = *body;
+  if (!b.contains("state") || !b["state"].is_string()) return c.Error(Status::InvalidArgument("state must be a string"));
+  std::optional<JobState> state = ParseState(b["state"].get<std::string>());
+  if (!state || *state == JobState::kActive)
+    return c.Error(Status::InvalidArgument("state must be waiting, delayed, completed or failed"));
+  int64_t older = 0, limit = 1000;
+  if (b.contains("olderThanMs")) {
+    if (!b["olderThanMs"].is_number_integer() || b["olderThanMs"].get<int64_t>() < 0)
+      return c.Error(Status::InvalidArgument("olderThanMs must be a non-negative integer"));
+    older = b["olderThanMs"].get<int64_t>();
+  }
+  if (b.contains("limit")) {
+    if (!b["limit"].is_number_integer() || b["limit"].get<int64_t>() < 1 || b["limit"].get<int64_t>() > 100'000)
+      return c.Error(Status::InvalidArgument("limit must be an integer between 1 and 100000"));
+    limit = b["limit"].get<int64_t>();
+  }
+  engine_.Clean(c.queue, *state, c.now - older, static_cast<int>(limit),
+                c.Then<BulkResult>([](Ctx& c, BulkResult r) { c.Json(200, {{"ok", true}, {"removed", r.count}}); }),
+                ActorOf(c));
+}
+
+// POST /v1/queues/{q}/retry-failed {limit}
+void Api::RetryFailed(Ctx& c) {
+  int64_t limit = 1000;
+  if (!c.req.body.empty()) {
+    Result<json> body = c.Body();
+    if (!body.ok()) return c.Error(body.status());
+    if (!body->is_object()) return c.Error(Status::InvalidArgument("retry-failed body must be an object"));
+    if (Status st = CheckKeys(*body, {"limit"}, "retry-failed"); !st.ok()) return c.Error(st);
+    if (body->contains("limit")) {
+      const json& l = (*body)["limit"];
+      if (!l.is_number_integer() || l.get<int64_t>() < 1 || l.get<int64_t>() > 100'000)
+        return c.Error(Status::InvalidArgument("limit must be an integer between 1 and 100000"));
+      limit = l.get<int64_t>();
+    }
+  }
+  engine_.RetryAllFailed(c.queue, static_cast<int>(limit), c.Then<BulkResult>([](Ctx& c, BulkResult r) {
+    c.Json(200, {{"ok", true}, {"retried", r.count}});
+  }), ActorOf(c));
+}
+
+// GET /v1/throughput: attempts ended per minute over the last hour, per queue,
+// oldest minute first (kept in memory: a restart starts from zero).
+void Api::GetThroughput(Ctx& c) {
+  const MetricsSnapshot m = engine_.metrics().Snapshot();
+  const int64_t now_min = c.now / 60'000;
+  const int64_t first = now_min - kThroughputMinutes + 1;
+  json queues = json::object();
+  for (const auto& [q, tp] : m.throughput) {
+    json done = json::array(), failed = json::array();
+    for (int64_t mi = first; mi <= now_min; ++mi) {
+      const MinuteCounts& mc = tp[static_cast<size_t>(mi % kThroughputMinutes)];
+      done.push_back(mc.minute == mi ? mc.completed : 0);
+      failed.push_back(mc.minute == mi ? mc.failed : 0);
+    }
+    queues[q] = {{"completed", std::move(done)}, {"failed", std::move(failed)}};
+  }
+  c.Json(200, {{"from", first * 60'000}, {"minuteMs", 60'000}, {"queues", std::move(queues)}});
+}
+
+// GET /v1/events: a text/event-stream that stays open (see api/events.h).
+void Api::Events(Ctx& c) {
+  net::HttpResponse r;
+  r.content_type = "text/event-stream";
+  r.headers = {{"X-Accel-Buffering", "no"}};
+  r.body = "retry: 3000\n\n";
+  r.on_stream = [this](std::shared_ptr<net::StreamWriter> w) { events_.Add(std::move(w)); };
+  c.Send(std::move(r));
+}
+
+}  // namespace cronq::api
