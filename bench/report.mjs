@@ -100,7 +100,10 @@ const out = [];
 out.push(`# cronq vs BullMQ — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC${quick ? ' (--quick)' : ''}`);
 out.push('');
 out.push(`- machine: ${os.cpus().length} cores (nproc ${sh('nproc', [])}), ${cpuModel}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${os.release()}`);
-out.push(`- cronq: ${sh(cronqBin, ['--version'])} (${process.env.CRONQ_BUILD || 'Release'}), SQLite WAL + locking_mode=EXCLUSIVE, synchronous=FULL: every commit fsync'd (group commit), default HTTP threads (cores − 1, at least 1), --no-job-logs`);
+const store = process.env.CRONQ_STORE === 'redis'
+  ? 'Redis backend (--redis) on the same redis-server as BullMQ, one Lua script per state change'
+  : "SQLite WAL + locking_mode=EXCLUSIVE, synchronous=FULL: every commit fsync'd (group commit)";
+out.push(`- cronq: ${sh(cronqBin, ['--version'])} (${process.env.CRONQ_BUILD || 'Release'}), ${store}, default HTTP threads (cores − 1, at least 1), --no-job-logs`);
 out.push(`- BullMQ ${pkgVersion('bullmq')}, ioredis ${pkgVersion('ioredis')}, ${sh(process.env.REDIS_SERVER || 'redis-server', ['--version']).replace(/ sha=.*malloc=/, ' malloc=').replace(/ bits=.*/, '')}, no persistence (--save '' --appendonly no)`);
 out.push(`- Node ${process.version}; client and servers share the same ${os.cpus().length} cores`);
 out.push(`- load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);

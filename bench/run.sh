@@ -10,6 +10,8 @@
 # scenarios for both, stops both, prints the table and writes
 # bench/results/latest.md. Env: CRONQ_BIN (default build/src/cli/cronq),
 # REDIS_SERVER (default redis-server), KEEP_TMP=1 to keep the data folders.
+# CRONQ_STORE=redis runs cronq on its Redis backend, on the same redis-server as
+# BullMQ (flushed between them); scenario 6 and the no-fsync diagnostic are skipped.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -68,13 +70,20 @@ run_cronq() { # run_cronq NAME OUT [ENV=VALUE...]: the scenarios against the run
 echo "redis-server pid $redis_pid on 127.0.0.1:$redis_port" >&2
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
+store_flags=()
+if [[ "${CRONQ_STORE:-sqlite}" == redis ]]; then
+  store_flags=(--redis "redis://127.0.0.1:$redis_port/0")
+  export NO_FSYNC_RUN=0 CRONQ_STORE
+fi
 # cronq with its default durability: every commit fsync'd (group commit).
-start_cronq cronq
-echo "cronq pid $cronq_pid on 127.0.0.1:$cronq_port (fsync on every commit)" >&2
+start_cronq cronq "${store_flags[@]}"
+echo "cronq pid $cronq_pid on 127.0.0.1:$cronq_port (${CRONQ_STORE:-sqlite} store)" >&2
 run_cronq cronq "$tmp/cronq.json" CRONQ_PHASE=main
 stop_cronq
+[[ ${#store_flags[@]} -gt 0 ]] && redis-cli -p "$redis_port" flushall >/dev/null
 # Scenario 6 on a fresh server and an empty data folder.
 wants_6=1
+[[ ${#store_flags[@]} -gt 0 ]] && wants_6=0
 for a in "${args[@]}"; do [[ "$a" == --only=* && ! ",${a#--only=}," == *,6,* ]] && wants_6=0; done
 if [[ $wants_6 == 1 ]]; then
   start_cronq cronq-mem

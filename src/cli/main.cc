@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   CLI::App* serve = app.add_subcommand("serve", "Run the server in the foreground");
   serve->add_option("--config", config_file, "TOML configuration file");
   serve->add_option("--listen", cfg.listen, "Address to listen on (default 127.0.0.1:7700)");
+  serve->add_option("--redis", cfg.redis, "Keep the state in Redis (redis://host:port/db) for several replicas");
   serve->add_option("--threads", cfg.threads, "HTTP threads (default: cores - 1, at least 1)");
   serve->add_option("--log-level", cfg.log_level, "trace, debug, info, warn, error");
   serve->add_flag("--no-job-logs", no_job_logs, "Do not log a line per job start and finish");
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
     // Flags given on the command line win over file and environment.
     if (serve->count("--listen")) merged.listen = cfg.listen;
     if (serve->count("--threads")) merged.threads = cfg.threads;
+    if (serve->count("--redis")) merged.redis = cfg.redis;
     if (serve->count("--log-level")) merged.log_level = cfg.log_level;
     if (app.count("--data")) merged.data_dir = client->data_dir;
     if (no_job_logs) merged.log_jobs = false;

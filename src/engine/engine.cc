@@ -121,6 +121,9 @@ void Engine::Loop() {
         TimeMs wake = deadlines_known_ ? NextWake(d, now) : now + 100;
         // While commits keep failing (disk full...), retry timer work with backoff
         // instead of spinning; new operations still wake the engine at once.
+        // A shared store: other replicas add work and deadlines this engine is not told about.
+        if (opt_.shared_refresh > 0) wake = std::min(wake, last_batch_ + opt_.shared_refresh);
+        if (opt_.shared_poll > 0 && !waiters_.empty()) wake = std::min(wake, last_poll_ + opt_.shared_poll);
         if (!healthy_) wake = std::max(wake, last_failure_ + failure_backoff_);
         if (wake <= now) break;
         cv_.wait_for(lk, std::chrono::milliseconds(wake - now));
@@ -145,6 +148,7 @@ void Engine::Loop() {
 
 void Engine::RunBatch(std::vector<Op>& ops) {
   const TimeMs now = clock_.Now();
+  last_batch_ = now;
   Batch b;
   b.replies.reserve(ops.size());
   Status st = store_.Begin();
@@ -165,6 +169,10 @@ void Engine::RunBatch(std::vector<Op>& ops) {
     }
     for (Op& op : ops) {
       if (Reply r = op.run(store_, now, b)) b.replies.push_back(std::move(r));
+    }
+    if (opt_.shared_poll > 0 && now >= last_poll_ + opt_.shared_poll) {  // jobs from other replicas
+      last_poll_ = now;
+      for (const auto& [q, ws] : waiters_) b.woken.insert(q);
     }
     ServeWaiters(store_, now, b);
     st = store_.Commit();

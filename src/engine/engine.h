@@ -78,6 +78,14 @@ struct EngineOptions {
   // next request usually arrives within it, and a sleeping thread (worse: an
   // idle virtual CPU) takes far longer to wake. 0 disables.
   std::chrono::microseconds spin{50};
+  // Set when other cronq processes share the store (Redis replicas). Their work
+  // is not announced to this engine, so it looks for itself: parked fetches try
+  // to lease again every `shared_poll` ms (a job enqueued on another replica
+  // reaches a worker parked here within that time), and the store's deadlines
+  // are re-read at least every `shared_refresh` ms (a lease taken on a replica
+  // that died is expired by the others). 0: this engine owns the store alone.
+  Millis shared_poll = 0;
+  Millis shared_refresh = 0;
   // Called on the engine thread after each committed batch that changed jobs or
   // slots. Must be quick and must not block: copy what is needed and return.
   std::function<void(const BatchReport&)> on_batch = nullptr;
@@ -237,6 +245,8 @@ class Engine {
   std::vector<std::function<void()>> outbox_;
   std::atomic<std::thread::id> engine_thread_id_{};
   TimeMs last_failure_ = 0;    // engine thread (read under mu_ in the wait loop)
+  TimeMs last_batch_ = 0;      // engine thread: when the latest batch ran (shared_refresh)
+  TimeMs last_poll_ = 0;       // engine thread: when parked fetches last polled (shared_poll)
   Millis failure_backoff_ = 0;
 };
 

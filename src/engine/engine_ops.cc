@@ -12,13 +12,10 @@ void Engine::Enqueue(std::string queue, std::vector<NewJob> jobs, Callback<std::
   Submit<std::vector<EnqueueResult>>(
       std::move(cb), [q = std::move(queue), jobs = std::move(jobs)](Store& s, TimeMs now,
                                                                      Batch& b) -> Result<std::vector<EnqueueResult>> {
-        std::vector<EnqueueResult> out;
-        out.reserve(jobs.size());
-        for (const NewJob& j : jobs) {
-          CRONQ_ASSIGN_OR_RETURN(EnqueueResult r, s.Enqueue(q, j, now));
+        CRONQ_ASSIGN_OR_RETURN(std::vector<EnqueueResult> out, s.EnqueueBatch(q, jobs, now));
+        for (const EnqueueResult& r : out) {
           if (!r.duplicate && r.state == JobState::kWaiting) b.woken.insert(q);
           if (!r.duplicate) b.enqueued[q]++;
-          out.push_back(std::move(r));
         }
         return out;
       });
@@ -75,10 +72,9 @@ void Engine::Ack(std::vector<CompleteSpec> complete, std::vector<FailSpec> fail,
                                         Store& s, TimeMs now, Batch& b) -> Result<AckResults> {
     AckResults out;
     out.complete.reserve(complete.size());
-    for (const CompleteSpec& c : complete) {
-      Result<AttemptEnd> e = s.Complete(c, now);
-      if (e.ok()) b.ended.push_back(*e);
-      out.complete.push_back(e.status());
+    for (Result<AttemptEnd>& e : s.CompleteBatch(complete, now)) {
+      if (e.ok()) b.ended.push_back(std::move(e).value());
+      out.complete.push_back(e.ok() ? Status::Ok() : e.status());
     }
     for (const FailSpec& f : fail) {
       Result<AttemptEnd> e = s.Fail(f, now, Unit());

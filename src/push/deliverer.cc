@@ -51,10 +51,14 @@ void Deliverer::Join() {
     std::lock_guard lk(mu_);
     lanes.swap(lanes_);
   }
+  std::vector<std::unique_ptr<Lane>> retiring;
+  {
+    std::lock_guard lk(mu_);
+    retiring.swap(retiring_);
+  }
   for (auto& [q, ql] : lanes)
     if (ql.lane) ql.lane->Join();
-  for (auto& l : retiring_) l->Join();
-  retiring_.clear();
+  for (auto& l : retiring) l->Join();
 }
 
 void Deliverer::Watch() {
@@ -83,12 +87,12 @@ std::unique_ptr<Lane> Deliverer::NewLane(const std::string& queue, const PushCon
 }
 
 void Deliverer::Reconcile(const std::vector<PushQueue>& queues) {
+  std::lock_guard lk(mu_);
   std::erase_if(retiring_, [](const std::unique_ptr<Lane>& l) {
     if (!l->Finished()) return false;
-    l->Join();
+    l->Join();  // its threads have returned: immediate
     return true;
   });
-  std::lock_guard lk(mu_);
   if (stopping_) return;
   std::map<std::string, const PushConfig*> wanted;
   for (const PushQueue& q : queues) wanted[q.name] = &q.push;

@@ -63,7 +63,7 @@ class Deliverer {
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, QueueLane> lanes_;       // guarded by mu_
-  std::vector<std::unique_ptr<Lane>> retiring_;  // watcher thread only
+  std::vector<std::unique_ptr<Lane>> retiring_;  // guarded by mu_: stopped lanes still draining
   std::thread watcher_;
 };
 

@@ -29,11 +29,13 @@ Status LoadConfigFile(const std::string& path, Config& cfg) {
     return Status::InvalidArgument("config " + path + ": " + std::string(e.description()));
   }
   CRONQ_RETURN_IF_ERROR(UnknownKeys(
-      t, {"data_dir", "listen", "threads", "admin_token", "log_level", "log_jobs", "body_limit", "tokens", "schedules",
-          "push_ca_file"},
+      t, {"data_dir", "listen", "redis", "redis_prefix", "threads", "admin_token", "log_level", "log_jobs", "body_limit",
+          "tokens", "schedules", "push_ca_file"},
       path));
   cfg.data_dir = t["data_dir"].value_or(cfg.data_dir);
   cfg.listen = t["listen"].value_or(cfg.listen);
+  cfg.redis = t["redis"].value_or(cfg.redis);
+  cfg.redis_prefix = t["redis_prefix"].value_or(cfg.redis_prefix);
   cfg.threads = t["threads"].value_or(cfg.threads);
   cfg.admin_token = t["admin_token"].value_or(cfg.admin_token);
   cfg.log_level = t["log_level"].value_or(cfg.log_level);
@@ -130,6 +132,7 @@ Status LoadVercelCrons(Config& cfg) {
 void ApplyEnvironment(Config& cfg) {
   if (const char* v = std::getenv("CRONQ_DATA"); v && *v) cfg.data_dir = v;
   if (const char* v = std::getenv("CRONQ_LISTEN"); v && *v) cfg.listen = v;
+  if (const char* v = std::getenv("CRONQ_REDIS"); v && *v) cfg.redis = v;
   if (const char* v = std::getenv("CRONQ_ADMIN_TOKEN"); v && *v) cfg.admin_token = v;
   if (const char* v = std::getenv("CRONQ_LOG_LEVEL"); v && *v) cfg.log_level = v;
   if (const char* v = std::getenv("CRONQ_PUSH_CA_FILE"); v && *v) cfg.push_ca_file = v;

@@ -14,6 +14,10 @@ namespace cronq::server {
 struct Config {
   std::string data_dir = "./data";
   std::string listen = "127.0.0.1:7700";
+  // redis://host:port/db: keep the state in Redis instead of data_dir/cronq.db,
+  // so several replicas can share it (docs/deployment.md).
+  std::string redis;
+  std::string redis_prefix = "cronq:";
   int threads = 0;  // HTTP I/O threads; 0: one per core
   std::string admin_token;  // empty: CRONQ_ADMIN_TOKEN, then data/admin.token, else generated
   std::vector<api::Token> tokens;  // extra scoped tokens

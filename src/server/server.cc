@@ -25,6 +25,7 @@
 #include "net/http_server.h"
 #include "push/deliverer.h"
 #include "push/http_caller.h"
+#include "storage/redis_store.h"
 #include "storage/sqlite_store.h"
 
 namespace cronq::server {
@@ -106,6 +107,62 @@ Status UpsertConfigSchedules(const Config& cfg, Engine& engine) {
   return Status::Ok();
 }
 
+// Several replicas on one Redis: how often a parked fetch looks for jobs that
+// another replica enqueued, and how often store deadlines are re-read (leases of
+// a replica that died, delayed jobs and schedules another replica added).
+constexpr Millis kSharedPollMs = 50;
+constexpr Millis kSharedRefreshMs = 1000;
+
+Result<std::unique_ptr<Store>> OpenSqlite(const Config& cfg) {
+  const std::string db_path = (fs::path(cfg.data_dir) / "cronq.db").string();
+  auto store = OpenSqliteStore(SqliteOptions{db_path, cfg.durable, 65536});
+  if (!store.ok())
+    std::fprintf(stderr, "cronq: cannot open %s: %s\n", db_path.c_str(), store.status().message().c_str());
+  return store;
+}
+
+// Redis must never drop a key on its own: an evicted job hash or lease index would
+// lose acknowledged jobs silently. Persistence off is allowed (a cache-like
+// deployment may accept it) but said loudly.
+Result<std::unique_ptr<Store>> OpenRedis(const Config& cfg) {
+  Result<RedisOptions> opt = ParseRedisUrl(cfg.redis);
+  if (!opt.ok()) {
+    std::fprintf(stderr, "cronq: --redis: %s\n", opt.status().message().c_str());
+    return opt.status();
+  }
+  opt->prefix = cfg.redis_prefix;
+  Result<RedisServerInfo> info = InspectRedis(*opt);
+  if (!info.ok()) {
+    std::fprintf(stderr, "cronq: cannot reach Redis at %s:%d: %s\n", opt->host.c_str(), opt->port,
+                 info.status().message().c_str());
+    return info.status();
+  }
+  if (info->maxmemory_policy != "noeviction") {
+    std::fprintf(stderr,
+                 "cronq: Redis at %s:%d has maxmemory-policy %s; cronq needs noeviction. With any other policy "
+                 "Redis deletes keys when memory runs out, and a deleted job or lease is a lost job. Set "
+                 "`maxmemory-policy noeviction` (redis.conf or CONFIG SET) and start cronq again.\n",
+                 opt->host.c_str(), opt->port, info->maxmemory_policy.c_str());
+    return Status::InvalidArgument("maxmemory-policy");
+  }
+  if (!info->aof_enabled) {
+    spdlog::warn("event=redis.no_aof host={} port={} message=\"Redis persistence (appendonly) is off: a Redis restart "
+                 "loses every job, schedule and slot record, acknowledged or not. Set appendonly yes and "
+                 "appendfsync always for cronq's durability promise (docs/deployment.md)\"",
+                 opt->host, opt->port);
+  } else if (info->appendfsync != "always") {
+    spdlog::warn("event=redis.aof_not_always host={} port={} appendfsync={} message=\"an acknowledged write can be "
+                 "lost if the Redis machine crashes within about a second of it; appendfsync always makes every "
+                 "acknowledgement durable\"",
+                 opt->host, opt->port, info->appendfsync.empty() ? "unknown" : info->appendfsync);
+  }
+  auto store = OpenRedisStore(*opt);
+  if (!store.ok()) std::fprintf(stderr, "cronq: cannot use Redis: %s\n", store.status().message().c_str());
+  else spdlog::info("event=redis.open host={} port={} db={} version={} prefix={}", opt->host, opt->port, opt->db,
+                    info->version, opt->prefix);
+  return store;
+}
+
 }  // namespace
 
 int RunServer(Config cfg) {
@@ -143,12 +200,9 @@ int RunServer(Config cfg) {
     std::fprintf(stderr, "cronq: %s\n", admin.status().message().c_str());
     return 1;
   }
-  const std::string db_path = (fs::path(cfg.data_dir) / "cronq.db").string();
-  auto store = OpenSqliteStore(SqliteOptions{db_path, cfg.durable, 65536});
-  if (!store.ok()) {
-    std::fprintf(stderr, "cronq: cannot open %s: %s\n", db_path.c_str(), store.status().message().c_str());
-    return 1;
-  }
+  const bool shared = !cfg.redis.empty();
+  Result<std::unique_ptr<Store>> store = shared ? OpenRedis(cfg) : OpenSqlite(cfg);
+  if (!store.ok()) return 1;  // OpenRedis / OpenSqlite said why
 
   std::vector<api::Token> tokens = cfg.tokens;
   tokens.push_back(api::Token{"admin", *admin, api::Scope::kAdmin});
@@ -159,6 +213,10 @@ int RunServer(Config cfg) {
   EngineOptions eopt;
   eopt.post = [&http_ptr](std::function<void()> fn) { http_ptr->Post(std::move(fn)); };
   eopt.log_jobs = cfg.log_jobs;
+  if (shared) {  // other replicas share the store: look for their work (docs/deployment.md)
+    eopt.shared_poll = kSharedPollMs;
+    eopt.shared_refresh = kSharedRefreshMs;
+  }
   eopt.on_batch = [&api_ptr](const BatchReport& r) { api_ptr->OnBatch(r); };
   Engine engine(**store, clock, eopt);
   api::Api api(engine, token_set, clock);

@@ -17,9 +17,16 @@ class ForwardingStore : public Store {
   Result<EnqueueResult> Enqueue(std::string_view q, const NewJob& j, TimeMs now) override {
     return t_->Enqueue(q, j, now);
   }
+  Result<std::vector<EnqueueResult>> EnqueueBatch(std::string_view q, const std::vector<NewJob>& jobs,
+                                                  TimeMs now) override {
+    return t_->EnqueueBatch(q, jobs, now);
+  }
   Result<std::vector<Lease>> LeaseNext(const FetchSpec& s, TimeMs now) override { return t_->LeaseNext(s, now); }
   Result<TimeMs> Extend(const ExtendSpec& s, TimeMs now) override { return t_->Extend(s, now); }
   Result<AttemptEnd> Complete(const CompleteSpec& s, TimeMs now) override { return t_->Complete(s, now); }
+  std::vector<Result<AttemptEnd>> CompleteBatch(const std::vector<CompleteSpec>& s, TimeMs now) override {
+    return t_->CompleteBatch(s, now);
+  }
   Result<AttemptEnd> Fail(const FailSpec& s, TimeMs now, double unit) override { return t_->Fail(s, now, unit); }
   Result<DueWork> RunDue(TimeMs now, double unit) override { return t_->RunDue(now, unit); }
   Result<Deadlines> NextDeadlines() override { return t_->NextDeadlines(); }

@@ -5,6 +5,7 @@
 // restart, a second upsert or another engine pass can never fire a slot twice.
 #include <cstdio>
 
+#include "storage/encoding.h"
 #include "storage/sqlite_store_impl.h"
 
 namespace cronq::sqlite {
@@ -26,7 +27,7 @@ ScheduleState ReadSchedule(const Stmt& s) {
   d.queue = s.Text(3);
   d.job.name = s.Text(4);
   d.job.data = s.Text(5);
-  d.job.opts = DecodeOptions(s.Text(6));
+  DecodeJobOptions(s.Text(6), d.job);
   d.policy.missed = static_cast<MissedPolicy>(s.Int(7));
   d.policy.max_runs = static_cast<int>(s.Int(8));
   d.policy.within = s.Int(9);
@@ -45,7 +46,8 @@ ScheduleState ReadSchedule(const Stmt& s) {
 
 }  // namespace
 
-// "a=3;p=1;d=0;t=0;s=1;b=<backoff>;c=<retention>;f=<retention>"
+// "a=3;p=1;d=0;t=0;s=1;b=<backoff>;c=<retention>;f=<retention>", and in schedules
+// ";u=ab" naming the options left to the queue's defaults (see ReadSchedule).
 std::string EncodeOptions(const JobOptions& o) {
   std::string out = "a=" + std::to_string(o.attempts) + ";p=" + std::to_string(o.priority) +
                     ";d=" + std::to_string(o.delay) + ";t=" + std::to_string(o.timeout) +
@@ -54,6 +56,23 @@ std::string EncodeOptions(const JobOptions& o) {
   if (!o.remove_on_complete.keep_all()) out += ";c=" + EncodeRetention(o.remove_on_complete);
   if (!o.remove_on_fail.keep_all()) out += ";f=" + EncodeRetention(o.remove_on_fail);
   return out;
+}
+
+std::string UnsetOptions(const NewJob& job) {
+  return std::string(job.attempts_set ? "" : "a") + (job.backoff_set ? "" : "b");
+}
+
+std::string EncodeJobOptions(const NewJob& job) {
+  const std::string unset = UnsetOptions(job);
+  return EncodeOptions(job.opts) + (unset.empty() ? "" : ";u=" + unset);
+}
+
+void DecodeJobOptions(std::string_view s, NewJob& job) {
+  job.opts = DecodeOptions(s);  // skips the u= part
+  const size_t u = s.find(";u=");
+  const std::string_view unset = u == std::string_view::npos ? std::string_view() : s.substr(u + 3, s.find(';', u + 3) - u - 3);
+  job.attempts_set = unset.find('a') == std::string_view::npos;
+  job.backoff_set = unset.find('b') == std::string_view::npos;
 }
 
 JobOptions DecodeOptions(std::string_view s) {
@@ -90,7 +109,7 @@ Status SqliteStore::PutSchedule(const ScheduleDef& d, std::optional<TimeMs> next
                   "overlap = excluded.overlap, grace_ms = excluded.grace_ms, start_at = excluded.start_at, "
                   "end_at = excluded.end_at, paused = excluded.paused, next_due = excluded.next_due, "
                   "updated_at = excluded.updated_at"));
-  const std::string opts = EncodeOptions(d.job.opts);
+  const std::string opts = EncodeJobOptions(d.job);
   const SchedulePolicy& p = d.policy;
   s.Bind(1, d.name).Bind(2, d.expr).Bind(3, d.tz).Bind(4, d.queue).Bind(5, d.job.name).Bind(6, d.job.data);
   s.Bind(7, opts).Bind(8, static_cast<int64_t>(p.missed)).Bind(9, p.max_runs).Bind(10, p.within);

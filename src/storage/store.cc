@@ -6,6 +6,24 @@
 
 namespace cronq {
 
+Result<std::vector<EnqueueResult>> Store::EnqueueBatch(std::string_view queue, const std::vector<NewJob>& jobs,
+                                                       TimeMs now) {
+  std::vector<EnqueueResult> out;
+  out.reserve(jobs.size());
+  for (const NewJob& j : jobs) {
+    CRONQ_ASSIGN_OR_RETURN(EnqueueResult r, Enqueue(queue, j, now));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<Result<AttemptEnd>> Store::CompleteBatch(const std::vector<CompleteSpec>& specs, TimeMs now) {
+  std::vector<Result<AttemptEnd>> out;
+  out.reserve(specs.size());
+  for (const CompleteSpec& c : specs) out.push_back(Complete(c, now));
+  return out;
+}
+
 std::string_view SlotStatusName(SlotStatus s) {
   switch (s) {
     case SlotStatus::kFired: return "fired";

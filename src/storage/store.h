@@ -194,6 +194,11 @@ class Store {
   // Adds a job (creating the queue on first use). A jobId already present in the
   // queue returns that job with duplicate = true and changes nothing.
   virtual Result<EnqueueResult> Enqueue(std::string_view queue, const NewJob& job, TimeMs now) = 0;
+  // Adds jobs in order, each exactly as Enqueue would (a later jobId duplicate of
+  // an earlier one is a duplicate). A backend may send them together (Redis
+  // pipelines them); the default calls Enqueue for each.
+  virtual Result<std::vector<EnqueueResult>> EnqueueBatch(std::string_view queue, const std::vector<NewJob>& jobs,
+                                                          TimeMs now);
 
   // --- workers -----------------------------------------------------------
   // Leases up to spec.max waiting jobs, lowest priority first, FIFO within one
@@ -205,6 +210,10 @@ class Store {
   // progress and log lines. Returns the new lease expiry. Conflict on a stale token.
   virtual Result<TimeMs> Extend(const ExtendSpec& spec, TimeMs now) = 0;
   virtual Result<AttemptEnd> Complete(const CompleteSpec& spec, TimeMs now) = 0;
+  // Completes each lease as Complete would, one result per spec, in order (a
+  // stale token fails only its own entry). The default calls Complete for each;
+  // Redis pipelines them.
+  virtual std::vector<Result<AttemptEnd>> CompleteBatch(const std::vector<CompleteSpec>& specs, TimeMs now);
   // `unit` in [0,1) draws the backoff jitter.
   virtual Result<AttemptEnd> Fail(const FailSpec& spec, TimeMs now, double unit) = 0;
 

@@ -139,6 +139,48 @@ TEST_P(Conformance, DuplicateWithinOneBatchReturnsTheFirst) {
   EXPECT_EQ(Counts("q")[0], 1);
 }
 
+TEST_P(Conformance, EnqueueBatchKeepsOrderAndDuplicates) {
+  JobOptions same;
+  same.job_id = "dup";
+  JobOptions later;
+  later.delay = 1000;
+  std::vector<NewJob> jobs = {{"a", "1", {}}, {"b", "2", same}, {"c", "3", same}, {"d", "4", later}};
+  for (int i = 0; i < 700; ++i) jobs.push_back(NewJob{"bulk", "null", {}});  // more than one pipeline chunk
+  auto r = Batch([&](Store& s) { return s.EnqueueBatch("q", jobs, kT0); });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), jobs.size());
+  EXPECT_FALSE((*r)[1].duplicate);
+  EXPECT_TRUE((*r)[2].duplicate);
+  EXPECT_EQ((*r)[2].id, "dup");
+  EXPECT_EQ((*r)[3].state, JobState::kDelayed);
+  EXPECT_EQ(Get("q", (*r)[0].id).name, "a");
+  EXPECT_EQ(Get("q", "dup").name, "b");
+  EXPECT_EQ(Counts("q"), C(702, 1, 0, 0, 0));
+  std::vector<Lease> first = Take("q", 2);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].name, "a");
+  EXPECT_EQ(first[1].name, "b");
+}
+
+TEST_P(Conformance, CompleteBatchAnswersEachEntry) {
+  for (int i = 0; i < 3; ++i) Add("q", "x");
+  std::vector<Lease> ls = Take("q", 3);
+  ASSERT_EQ(ls.size(), 3u);
+  std::vector<CompleteSpec> specs;
+  for (const Lease& l : ls) specs.push_back(CompleteSpec{"q", l.id, l.token, "7"});
+  specs[1].token = "1.0000000000000000";
+  specs.push_back(CompleteSpec{"q", "999", "t", ""});
+  auto rs = Batch([&](Store& s) { return s.CompleteBatch(specs, kT0 + 5); });
+  ASSERT_EQ(rs.size(), 4u);
+  EXPECT_TRUE(rs[0].ok());
+  EXPECT_TRUE(rs[1].status().IsConflict());
+  EXPECT_TRUE(rs[2].ok());
+  EXPECT_TRUE(rs[3].status().IsNotFound());
+  EXPECT_EQ(rs[2]->ended_at, kT0 + 5);
+  EXPECT_EQ(Get("q", ls[0].id).result, "7");
+  EXPECT_EQ(Counts("q"), C(0, 0, 1, 2, 0));
+}
+
 TEST_P(Conformance, LowerPriorityFirstThenFifo) {
   JobOptions p5, p1;
   p5.priority = 5;
@@ -663,6 +705,32 @@ TEST_P(Conformance, QueueDefaultsApplyToJobsThatLeaveThemUnset) {
   EXPECT_EQ(Get("d", later).opts.attempts, 1);
   Reopen();
   EXPECT_EQ(Get("d", Add("d", "after-reopen").id).opts.attempts, 1);
+}
+
+TEST_P(Conformance, ScheduledJobsTakeTheQueueDefaultsTheyLeftUnset) {
+  QueueConfig c;
+  c.defaults.attempts = 3;
+  c.defaults.backoff = Backoff{Backoff::Type::kFixed, 2000, 0, 0};
+  ASSERT_TRUE(Batch([&](Store& s) { return s.SetQueueConfig("hooks", c, kT0); }).ok());
+  ScheduleDef d;
+  d.name = "nightly";
+  d.expr = "0 3 * * *";
+  d.queue = "hooks";
+  d.job = NewJob{"sync", "null", {}};
+  d.job.attempts_set = false;  // backoff set by the schedule: none
+  ASSERT_TRUE(Batch([&](Store& s) { return s.PutSchedule(d, kT0, kT0); }).ok());
+  Reopen();
+  auto st = Batch([](Store& s) { return s.GetSchedule("nightly"); });
+  ASSERT_TRUE(st.ok());
+  EXPECT_FALSE(st->def.job.attempts_set);
+  EXPECT_TRUE(st->def.job.backoff_set);
+  auto claim = Batch([&](Store& s) {
+    return s.ClaimSlot("nightly", kT0, SlotStatus::kFired, &st->def.job, "hooks", "", kT0);
+  });
+  ASSERT_TRUE(claim.ok());
+  Job j = Get("hooks", claim->job_id);
+  EXPECT_EQ(j.opts.attempts, 3);
+  EXPECT_EQ(j.opts.backoff.type, Backoff::Type::kNone);
 }
 
 TEST_P(Conformance, FailWithARetryDelayAndATimeoutOutcome) {

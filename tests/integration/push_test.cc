@@ -306,6 +306,16 @@ TEST_F(Push, HttpsIsVerifiedAgainstTrustedCasAndTheHostName) {
       if (r.target == "/api/cron") return true;
     return false;
   }));
+
+  // Without push_ca_file, OpenSSL's default store is used, which SSL_CERT_FILE replaces.
+  ASSERT_EQ(s().Stop(), 0);
+  setenv("SSL_CERT_FILE", (certs.dir + "/ca.pem").c_str(), 1);
+  server_ = std::make_unique<ServerProcess>(dir_.File("data"));
+  server_->Start();
+  unsetenv("SSL_CERT_FILE");
+  const std::string again = Add("secure", {{"name", "after-restart"}});
+  ASSERT_TRUE(WaitUntil([&] { return Finished("secure", again); }));
+  EXPECT_EQ(Job("secure", again)["state"], "completed");
 }
 
 TEST_F(Push, ACronqKilledMidDeliveryLosesNoJob) {

@@ -1,0 +1,26 @@
+// Private to storage/: the text encodings of job options that both backends
+// store (backoff "e,1000,0.25,0", retention "r" | "count,age", options
+// "a=3;p=1;..."). Defined with the SQLite backend, which introduced them.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/job.h"
+
+namespace cronq::sqlite {
+
+std::string EncodeBackoff(const Backoff& b);
+Backoff DecodeBackoff(std::string_view s);
+std::string EncodeRetention(const Retention& r);
+Retention DecodeRetention(std::string_view s);
+std::string EncodeOptions(const JobOptions& o);
+JobOptions DecodeOptions(std::string_view s);
+// A schedule's job options: EncodeOptions plus ";u=a|b|ab" naming the options left
+// to the queue's defaults (NewJob::attempts_set / backoff_set).
+std::string EncodeJobOptions(const NewJob& job);
+void DecodeJobOptions(std::string_view s, NewJob& job);
+// "a", "b", "ab" or "": the options `job` left unset.
+std::string UnsetOptions(const NewJob& job);
+
+}  // namespace cronq::sqlite

@@ -1,0 +1,566 @@
+// The Redis backend's Lua scripts. Redis runs each one atomically: it is the
+// unit of every state change, whatever replica sends it. Decisions that core/
+// owns (backoff, stall and failure rules) are taken in C++ before the call and
+// the scripts re-check the lease token, so a decision made on stale data is
+// refused instead of applied. docs/storage-format.md ("Redis") lists the keys.
+#include "storage/redis_scripts.h"
+
+#include "core/limits.h"
+
+namespace cronq::redis {
+namespace {
+
+// Shared helpers. Writes go through zadd/zrem/hincr/hput/snap, which also record
+// the inverse operation in the batch's undo journal (ARGV[2]) for Rollback().
+constexpr const char* kPrelude = R"LUA(
+local P, JK = ARGV[1], ARGV[2]
+local function num(x) return string.format('%.0f', x) end
+local function undo(...) if JK ~= '' then redis.call('RPUSH', JK, cmsgpack.pack({...})) end end
+local function snap(k)
+  if JK == '' then return end
+  local d = redis.call('DUMP', k)
+  if d then undo('RESTORE', k, d) else undo('DEL', k) end
+end
+local function zadd(k, s, m)
+  if JK ~= '' then
+    local old = redis.call('ZSCORE', k, m)
+    if old then undo('ZADD', k, old, m) else undo('ZREM', k, m) end
+  end
+  redis.call('ZADD', k, s, m)
+end
+local function zrem(k, m)
+  if JK ~= '' then
+    local old = redis.call('ZSCORE', k, m)
+    if not old then return end
+    undo('ZADD', k, old, m)
+  end
+  redis.call('ZREM', k, m)
+end
+local function hincr(k, f, n) undo('HINCRBY', k, f, -n); redis.call('HINCRBY', k, f, n) end
+-- Sets fields of hash k from t = {f1, v1, f2, v2, ...}; a value `false` deletes the field.
+local function hput(k, t)
+  if JK ~= '' then
+    local fs = {}
+    for i = 1, #t, 2 do fs[#fs + 1] = t[i] end
+    local old = redis.call('HMGET', k, unpack(fs))
+    local u = {'HFIELDS', k}
+    for i, f in ipairs(fs) do u[#u + 1] = f; u[#u + 1] = old[i] end
+    undo(unpack(u))
+  end
+  local set, del = {}, {}
+  for i = 1, #t, 2 do
+    if t[i + 1] == false then del[#del + 1] = t[i] else set[#set + 1] = t[i]; set[#set + 1] = t[i + 1] end
+  end
+  if #set > 0 then redis.call('HSET', k, unpack(set)) end
+  if #del > 0 then redis.call('HDEL', k, unpack(del)) end
+end
+-- Length-prefixed fields ("3:abc2:de"), decoded by the C++ side.
+local function enc(...)
+  local t = {}
+  for i = 1, select('#', ...) do
+    local v = tostring(select(i, ...))
+    t[#t + 1] = #v .. ':' .. v
+  end
+  return table.concat(t)
+end
+
+local function jkey(seq) return P .. 'j/' .. seq end
+local function qkey(q) return P .. 'q/' .. q end
+local function skey(name) return P .. 's/' .. name end
+-- Waiting jobs sort by priority (the score), then by sequence: the member is the
+-- zero-padded sequence number, and Redis orders equal scores by member.
+local function wm(seq) return string.rep('0', 20 - #seq) .. seq end
+local function unwm(m) return string.match(m, '^0*(%d+)$') end
+
+-- The index holding a job in state s: (key, member).
+local function idx(q, seq, s)
+  if s == 0 then return qkey(q) .. '/wait', wm(seq)
+  elseif s == 1 then return P .. 'delayed', seq
+  elseif s == 2 then return P .. 'active', seq
+  elseif s == 3 then return qkey(q) .. '/done', seq end
+  return qkey(q) .. '/failed', seq
+end
+-- Moves a job between state indexes and counts; from or to may be nil.
+local function move(q, seq, from, to, score)
+  if from ~= nil then
+    local k, m = idx(q, seq, from)
+    zrem(k, m)
+    hincr(qkey(q), 'c' .. from, -1)
+  end
+  if to ~= nil then
+    local k, m = idx(q, seq, to)
+    zadd(k, score, m)
+    hincr(qkey(q), 'c' .. to, 1)
+  end
+end
+
+local function ensure_queue(q, now)
+  local k = qkey(q)
+  if redis.call('EXISTS', k) == 0 then
+    undo('DEL', k)
+    redis.call('HSET', k, 'created', now, 'paused', '0', 'c0', 0, 'c1', 0, 'c2', 0, 'c3', 0, 'c4', 0)
+    zadd(P .. 'queues', 0, q)
+  end
+end
+
+-- A job id as the API sees it -> its sequence number in queue q, or nil.
+local function resolve(q, id)
+  if string.match(id, '^[1-9]%d*$') then
+    if redis.call('HGET', jkey(id), 'q') == q then return id end
+    return nil
+  end
+  local seq = redis.call('HGET', qkey(q) .. '/ids', id)
+  if seq then return seq end
+  return nil
+end
+
+-- Deletes a job and every index entry of it.
+local function deljob(seq)
+  local jk = jkey(seq)
+  local f = redis.call('HMGET', jk, 'q', 's', 'cid')
+  if not f[1] then return end
+  local q, s = f[1], tonumber(f[2])
+  snap(jk); snap(jk .. '/att'); snap(jk .. '/log')
+  redis.call('DEL', jk, jk .. '/att', jk .. '/log')
+  zrem(qkey(q) .. '/all', seq)
+  zrem(P .. 'expire', seq)
+  move(q, seq, s, nil, 0)
+  if f[3] then
+    local ik = qkey(q) .. '/ids'
+    if JK ~= '' then undo('HSET', ik, f[3], seq) end
+    redis.call('HDEL', ik, f[3])
+  end
+end
+
+-- A fired job finished or went away: record the outcome on its slot, once.
+local function settle(sc, sd, status, note)
+  if not sc or sc == '' then return end
+  local k = skey(sc) .. '/slot/' .. sd
+  if redis.call('HGET', k, 's') ~= '0' then return end
+  local t = {'s', status}
+  if note then t[3] = 'n'; t[4] = note end
+  hput(k, t)
+end
+
+-- Applies a finished job's retention ("" keep, "r" remove now, "count,age").
+local function retain(q, seq, state, keep, now)
+  if not keep or keep == '' then return end
+  if keep == 'r' then deljob(seq); return end
+  local count, age = string.match(keep, '^(%-?%d+),(%-?%d+)$')
+  count, age = tonumber(count), tonumber(age)
+  if age and age >= 0 then
+    hput(jkey(seq), {'ea', num(now + age)})
+    zadd(P .. 'expire', now + age, seq)
+  end
+  if count and count >= 0 then
+    local k = state == 3 and qkey(q) .. '/done' or qkey(q) .. '/failed'
+    local n = redis.call('ZCARD', k)
+    if n > count then
+      for _, s in ipairs(redis.call('ZRANGE', k, 0, n - count - 1)) do deljob(s) end
+    end
+  end
+end
+
+-- Adds a job; job fields are ARGV[o .. o+11]: name, data, custom id, priority,
+-- delay, attempts, max stalls, backoff, timeout, keep-complete, keep-fail, and
+-- which of attempts/backoff take the queue's defaults (fields da/db of q/<queue>).
+-- Returns id, duplicate (0/1), state.
+local function insert(q, now, o, sc, sd)
+  local name, data, cid = ARGV[o], ARGV[o + 1], ARGV[o + 2]
+  local prio, delay = tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4])
+  local qk = qkey(q)
+  if cid ~= '' then
+    local ex = redis.call('HGET', qk .. '/ids', cid)
+    if ex then return cid, 1, tonumber(redis.call('HGET', jkey(ex), 's')) end
+  end
+  ensure_queue(q, now)
+  -- ARGV[o + 11]: "a" / "b" / "ab", the options the job left to the queue's defaults.
+  local am, bo = ARGV[o + 5], ARGV[o + 7]
+  local unset = ARGV[o + 11] or ''
+  if unset ~= '' then
+    local d = redis.call('HMGET', qk, 'da', 'db')
+    if d[1] and string.find(unset, 'a', 1, true) then am = d[1] end
+    if d[2] and string.find(unset, 'b', 1, true) then bo = d[2] end
+  end
+  local seq = tostring(redis.call('INCR', P .. 'seq'))  -- never undone: ids are never reused
+  local jk = jkey(seq)
+  undo('DEL', jk)
+  local state = 0
+  if delay > 0 then state = 1 end
+  local f = {'q', q, 'n', name, 'd', data, 's', state, 'p', ARGV[o + 3], 'c', num(now), 'am', am,
+             'ms', ARGV[o + 6], 'a', 0, 'st', 0, 'ln', 0}
+  local function opt(k, v) if v ~= '' then f[#f + 1] = k; f[#f + 1] = v end end
+  opt('cid', cid); opt('b', bo); opt('kc', ARGV[o + 9]); opt('kf', ARGV[o + 10])
+  if ARGV[o + 8] ~= '0' then opt('t', ARGV[o + 8]) end
+  if state == 1 then opt('dl', ARGV[o + 4]); opt('r', num(now + delay)) end
+  if sc then opt('sc', sc); opt('sd', sd) end
+  redis.call('HSET', jk, unpack(f))
+  zadd(qk .. '/all', seq, seq)
+  if state == 0 then move(q, seq, nil, 0, prio) else move(q, seq, nil, 1, now + delay) end
+  if cid ~= '' then
+    undo('HDEL', qk .. '/ids', cid)
+    redis.call('HSET', qk .. '/ids', cid, seq)
+  end
+  if cid ~= '' then return cid, 0, state end
+  return seq, 0, state
+end
+)LUA";
+
+// ARGV[3] queue, [4] now, [5..16] the job (see insert).
+constexpr const char* kEnqueueLua = R"LUA(
+local id, dup, state = insert(ARGV[3], tonumber(ARGV[4]), 5, nil, nil)
+return {id, dup, state}
+)LUA";
+
+// ARGV[3] queue, [4] now, [5] lock ms, [6] worker, [7] max, [8..] random token
+// suffixes. Lease maths as core/lease.h ComputeLease: the lock, cut short by the
+// attempt's timeout.
+constexpr const char* kLeaseLua = R"LUA(
+local q, now, lock, worker, max = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
+local qk = qkey(q)
+-- ARGV[8 + max]: "1" for cronq's push deliverer. A push queue (field push) serves
+-- only it (-1: refused); the deliverer takes nothing from other queues.
+local f0 = redis.call('HMGET', qk, 'paused', 'push')
+if f0[2] and ARGV[8 + max] ~= '1' then return -1 end
+if not f0[2] and ARGV[8 + max] == '1' then return {} end
+if f0[1] == '1' then return {} end
+local out = {}
+for i, m in ipairs(redis.call('ZRANGE', qk .. '/wait', 0, max - 1)) do
+  local seq = unwm(m)
+  local jk = jkey(seq)
+  local f = redis.call('HMGET', jk, 'cid', 'n', 'd', 'a', 'am', 't', 'c', 'ln', 'sc', 'sd')
+  local timeout = tonumber(f[6] or '0')
+  local exp, byt = now + lock, 0
+  if timeout > 0 and now + timeout <= exp then exp = now + timeout; byt = 1 end
+  local ln = tonumber(f[8]) + 1
+  local token = num(ln) .. '.' .. ARGV[7 + i]
+  local w = false
+  if worker ~= '' then w = worker end
+  hput(jk, {'s', 2, 'ln', ln, 'tk', token, 'le', num(exp), 'lt', byt, 'sa', num(now), 'w', w})
+  move(q, seq, 0, 2, exp)
+  out[#out + 1] = {f[1] or seq, f[2], f[3], tonumber(f[4]) + 1, token, num(exp), f[7], f[6] or '0', f[5],
+                   f[9] or '', f[10] or ''}
+end
+return out
+)LUA";
+
+// ARGV[3] queue, [4] id, [5] token, [6] now, [7] lock ms, [8] "1" to set
+// progress, [9] progress, [10..] log lines. -> {0, expires} | {1} | {2, state}
+constexpr const char* kExtendLua = R"LUA(
+local q, id, token, now, lock = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+local seq = resolve(q, id)
+if not seq then return {1} end
+local jk = jkey(seq)
+local f = redis.call('HMGET', jk, 's', 'tk', 'sa', 't')
+if f[1] ~= '2' or f[2] ~= token then return {2, f[1] or ''} end
+local timeout, started = tonumber(f[4] or '0'), tonumber(f[3])
+local exp, byt = now + lock, 0
+if timeout > 0 and started + timeout <= exp then exp = started + timeout; byt = 1 end
+local t = {'le', num(exp), 'lt', byt}
+if ARGV[8] == '1' then t[5] = 'pg'; t[6] = ARGV[9] end
+hput(jk, t)
+zadd(P .. 'active', exp, seq)
+if #ARGV >= 10 then
+  local lk = jk .. '/log'
+  snap(lk)
+  for i = 10, #ARGV, 1000 do
+    local lines = {}
+    for j = i, math.min(i + 999, #ARGV) do lines[#lines + 1] = ARGV[6] .. ' ' .. ARGV[j] end
+    redis.call('RPUSH', lk, unpack(lines))
+  end
+  redis.call('LTRIM', lk, -LOG_LINES, -1)
+end
+return {0, num(exp)}
+)LUA";
+
+// Ends the attempt under lease `token`. ARGV[3] queue, [4] id, [5] token, [6] now,
+// [7] kind (complete | fail | stall), [8] state after, [9] outcome, [10] run_at,
+// [11] message, [12] stack, [13] result, [14] "1": only if the lease has expired.
+// -> {0, name, attempt, started_at} | {1} not found | {2, state} stale | {3} not expired
+constexpr const char* kFinishLua = R"LUA(
+local q, id, token, now, kind, to = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
+local outcome, runat, msg, stack, result = ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13]
+local seq = resolve(q, id)
+if not seq then return {1} end
+local jk = jkey(seq)
+local f = redis.call('HMGET', jk, 's', 'tk', 'a', 'st', 'sa', 'w', 'n', 'sc', 'sd', 'kc', 'kf', 'p')
+if f[1] ~= '2' or f[2] ~= token then return {2, f[1] or ''} end
+if ARGV[14] == '1' and tonumber(redis.call('ZSCORE', P .. 'active', seq) or '0') > now then return {3} end
+local attempt = tonumber(f[3]) + 1
+local final = to == 3 or to == 4
+local t = {'s', to, 'tk', false, 'le', false, 'lt', false}
+local function add(k, v) t[#t + 1] = k; t[#t + 1] = v end
+if final then add('fa', num(now)) else add('fa', false) end
+local function opt(v) if v == '' then return false end return v end
+if kind == 'complete' then
+  add('a', attempt); add('res', opt(result))
+elseif kind == 'fail' then
+  add('a', attempt); add('fr', opt(msg)); add('stk', opt(stack))
+  if to == 1 then add('r', runat) else add('r', false) end
+else
+  add('st', tonumber(f[4]) + 1)
+  if to == 4 then add('fr', msg) end
+end
+hput(jk, t)
+local score = tonumber(seq)
+if to == 0 then score = tonumber(f[12]) elseif to == 1 then score = tonumber(runat) end
+move(q, seq, 2, to, score)
+local ak = jk .. '/att'
+local amsg, astack = msg, stack
+if kind == 'complete' then amsg = '' end
+if kind ~= 'fail' then astack = '' end
+redis.call('RPUSH', ak, enc(attempt, f[5], num(now), outcome, amsg, astack, f[6] or ''))
+undo('RPOP', ak)
+if final then
+  local status = 2
+  if to == 3 then status = 1 end
+  settle(f[8], f[9], status, nil)
+  local keep = f[11]
+  if to == 3 then keep = f[10] end
+  retain(q, seq, to, keep, now)
+end
+return {0, f[7], attempt, f[5]}
+)LUA";
+
+// ARGV[3] now, [4] limit -> {promoted, queue...}
+constexpr const char* kPromoteDueLua = R"LUA(
+local due = redis.call('ZRANGEBYSCORE', P .. 'delayed', '-inf', ARGV[3], 'LIMIT', 0, ARGV[4])
+local woken, n = {}, 0
+for _, seq in ipairs(due) do
+  local jk = jkey(seq)
+  local f = redis.call('HMGET', jk, 'q', 'p')
+  if f[1] then
+    hput(jk, {'s', 0, 'r', false})
+    move(f[1], seq, 1, 0, tonumber(f[2]))
+    woken[f[1]] = true
+    n = n + 1
+  else
+    zrem(P .. 'delayed', seq)
+  end
+end
+local out = {n}
+for q in pairs(woken) do out[#out + 1] = q end
+return out
+)LUA";
+
+// ARGV[3] now, [4] limit -> removed
+constexpr const char* kExpireDueLua = R"LUA(
+local old = redis.call('ZRANGEBYSCORE', P .. 'expire', '-inf', ARGV[3], 'LIMIT', 0, ARGV[4])
+for _, seq in ipairs(old) do
+  if redis.call('EXISTS', jkey(seq)) == 1 then deljob(seq) else zrem(P .. 'expire', seq) end
+end
+return #old
+)LUA";
+
+// ARGV[3] queue, [4] id -> {seq, state, fields...} of the job's lease, or {}
+constexpr const char* kLookupLua = R"LUA(
+local seq = resolve(ARGV[3], ARGV[4])
+if not seq then return {} end
+local f = redis.call('HMGET', jkey(seq), 's', 'tk', 'n', 'a', 'am', 'ms', 'st', 'sa', 't', 'b', 'lt', 'le')
+return {seq, f[1], f[2] or '', f[3], f[4], f[5], f[6], f[7], f[8] or '0', f[9] or '0', f[10] or '', f[11] or '0',
+        f[12] or '0'}
+)LUA";
+
+// Operator actions. ARGV[3] queue, [4] id, [5] retry | promote | remove,
+// [6] the state the caller saw. -> {0} | {1} not found | {2, state} changed meanwhile
+constexpr const char* kOperateLua = R"LUA(
+local q, id, op = ARGV[3], ARGV[4], ARGV[5]
+local seq = resolve(q, id)
+if not seq then return {1} end
+local jk = jkey(seq)
+local f = redis.call('HMGET', jk, 's', 'p', 'sc', 'sd')
+if f[1] ~= ARGV[6] then return {2, f[1]} end
+local from = tonumber(f[1])
+if op == 'retry' then
+  hput(jk, {'s', 0, 'a', 0, 'st', 0, 'fa', false, 'ea', false, 'res', false, 'fr', false, 'stk', false,
+            'pg', false, 'w', false})
+  zrem(P .. 'expire', seq)
+  move(q, seq, from, 0, tonumber(f[2]))
+elseif op == 'promote' then
+  hput(jk, {'s', 0, 'r', false})
+  move(q, seq, from, 0, tonumber(f[2]))
+else
+  if from == 0 or from == 1 then settle(f[3], f[4], 3, 'job removed') end
+  deljob(seq)
+end
+return {0}
+)LUA";
+
+// ARGV[3] queue, [4] now, [5] create | pause | resume | config
+constexpr const char* kQueueOpLua = R"LUA(
+ensure_queue(ARGV[3], ARGV[4])
+if ARGV[5] == 'pause' then hput(qkey(ARGV[3]), {'paused', '1'})
+elseif ARGV[5] == 'resume' then hput(qkey(ARGV[3]), {'paused', '0'})
+elseif ARGV[5] == 'config' then
+  -- [6] push config JSON, [7] job defaults JSON, [8] default attempts, [9] default
+  -- backoff (the job field's encoding); '' removes each.
+  local function opt(v) if v == '' then return false end return v end
+  hput(qkey(ARGV[3]), {'push', opt(ARGV[6]), 'jdef', opt(ARGV[7]), 'da', opt(ARGV[8]), 'db', opt(ARGV[9])})
+  if ARGV[6] ~= '' then zadd(P .. 'pushq', 0, ARGV[3]) else zrem(P .. 'pushq', ARGV[3]) end
+end
+return 0
+)LUA";
+
+// ARGV[3] queue -> {} | {paused, c0..c4, created_at of the oldest waiting job, push, jdef}.
+// The oldest waiting job is the first of some priority band: visit each band.
+constexpr const char* kQueueInfoLua = R"LUA(
+local qk = qkey(ARGV[3])
+local f = redis.call('HMGET', qk, 'paused', 'c0', 'c1', 'c2', 'c3', 'c4', 'push', 'jdef')
+if not f[1] then return {} end
+local k, best, guard = qk .. '/wait', nil, 0
+local first = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
+while first[1] and guard < 256 do
+  if not best or first[1] < best then best = first[1] end
+  first = redis.call('ZRANGEBYSCORE', k, '(' .. first[2], '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  guard = guard + 1
+end
+local oldest = '0'
+if best then oldest = redis.call('HGET', jkey(unwm(best)), 'c') or '0' end
+return {f[1], f[2] or '0', f[3] or '0', f[4] or '0', f[5] or '0', f[6] or '0', oldest, f[7] or '', f[8] or ''}
+)LUA";
+
+// ARGV[3] queue, [4] id -> {} | {seq, HGETALL, attempts, logs}
+constexpr const char* kGetJobLua = R"LUA(
+local seq = resolve(ARGV[3], ARGV[4])
+if not seq then return {} end
+local jk = jkey(seq)
+return {seq, redis.call('HGETALL', jk), redis.call('LRANGE', jk .. '/att', 0, -1), redis.call('LRANGE', jk .. '/log', 0, -1)}
+)LUA";
+
+// ARGV[3] name, [4] now, [5] next due ("" none), [6] paused, [7..] field pairs
+constexpr const char* kSchedPutLua = R"LUA(
+local name, now, nd, paused = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local k = skey(name)
+local t = {'u', now, 'paused', paused}
+if nd == '' then t[#t + 1] = 'nd'; t[#t + 1] = false else t[#t + 1] = 'nd'; t[#t + 1] = nd end
+for i = 7, #ARGV, 2 do t[#t + 1] = ARGV[i]; t[#t + 1] = ARGV[i + 1] end
+if redis.call('EXISTS', k) == 0 then
+  undo('DEL', k)
+  redis.call('HSET', k, 'cr', now)
+  zadd(P .. 'schedules', 0, name)
+end
+hput(k, t)
+if paused == '0' and nd ~= '' then zadd(P .. 'sdue', nd, name) else zrem(P .. 'sdue', name) end
+return 0
+)LUA";
+
+// ARGV[3] name, [4] pause | advance, [5] next due ("" none), [6] paused, [7] now -> 0 | 1 not found
+constexpr const char* kSchedSetLua = R"LUA(
+local name, mode, nd = ARGV[3], ARGV[4], ARGV[5]
+local k = skey(name)
+if redis.call('EXISTS', k) == 0 then return 1 end
+local t = {}
+if nd == '' then t = {'nd', false} else t = {'nd', nd} end
+if mode == 'pause' then t[3] = 'paused'; t[4] = ARGV[6]; t[5] = 'u'; t[6] = ARGV[7] end
+hput(k, t)
+if redis.call('HGET', k, 'paused') == '0' and nd ~= '' then zadd(P .. 'sdue', nd, name) else zrem(P .. 'sdue', name) end
+return 0
+)LUA";
+
+// ARGV[3] name -> 0 | 1 not found. Fired jobs stay; the slot history goes.
+constexpr const char* kSchedDelLua = R"LUA(
+local name = ARGV[3]
+local k = skey(name)
+if redis.call('EXISTS', k) == 0 then return 1 end
+local zk = k .. '/slots'
+for _, d in ipairs(redis.call('ZRANGE', zk, 0, -1)) do
+  local sk = k .. '/slot/' .. d
+  snap(sk)
+  redis.call('DEL', sk)
+end
+snap(zk); snap(k)
+redis.call('DEL', zk, k)
+zrem(P .. 'schedules', name)
+zrem(P .. 'sdue', name)
+return 0
+)LUA";
+
+// Claims slot (name, due) once: the slot hash is created only if absent (SET NX
+// semantics), and a fired slot's job is enqueued in the same script.
+// ARGV[3] name, [4] due, [5] status, [6] queue, [7] note, [8] now, [9] "1": enqueue
+// the job in ARGV[10..20]. -> {0} handled before | {1, job id, job state}
+constexpr const char* kClaimLua = R"LUA(
+local name, due, status, q, note, now = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8])
+local k = skey(name)
+local sk = k .. '/slot/' .. due
+if redis.call('EXISTS', sk) == 1 then return {0} end
+undo('DEL', sk)
+redis.call('HSET', sk, 'h', num(now), 's', status, 'n', note)
+local zk = k .. '/slots'
+zadd(zk, due, due)
+local out = {1, '', 0}
+if status == '0' and ARGV[9] == '1' then
+  local id, dup, st = insert(q, now, 10, name, due)
+  redis.call('HSET', sk, 'jq', q, 'ji', id)
+  if redis.call('EXISTS', k) == 1 then hput(k, {'lq', q, 'li', id}) end
+  out = {1, id, st}
+end
+local n = redis.call('ZCARD', zk)
+if n >= SLOT_HISTORY + SLOT_SLACK then
+  for _, d in ipairs(redis.call('ZRANGE', zk, 0, n - SLOT_HISTORY - 1)) do
+    snap(k .. '/slot/' .. d)
+    redis.call('DEL', k .. '/slot/' .. d)
+    zrem(zk, d)
+  end
+end
+return out
+)LUA";
+
+// Appends one audit entry. ARGV[3] at, [4] actor, [5] scope, [6] action, [7] target,
+// [8] detail. The member holds the length-prefixed fields, the score the entry's seq.
+constexpr const char* kAuditAppendLua = R"LUA(
+local seq = redis.call('INCR', P .. 'audit/seq')  -- never undone: seqs are never reused
+zadd(P .. 'audit', seq, enc(seq, ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]))
+return seq
+)LUA";
+
+// Undoes a batch: applies its journal (ARGV[1]) newest entry first, then drops it.
+constexpr const char* kRollbackLua = R"LUA(
+local JK = ARGV[1]
+local es = redis.call('LRANGE', JK, 0, -1)
+for i = #es, 1, -1 do
+  local e = cmsgpack.unpack(es[i])
+  local c = e[1]
+  if c == 'RESTORE' then
+    redis.call('RESTORE', e[2], 0, e[3], 'REPLACE')
+  elseif c == 'HFIELDS' then
+    for j = 3, #e, 2 do
+      if e[j + 1] then redis.call('HSET', e[2], e[j], e[j + 1]) else redis.call('HDEL', e[2], e[j]) end
+    end
+  else
+    redis.call(unpack(e))
+  end
+end
+redis.call('DEL', JK)
+return #es
+)LUA";
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
+  return s;
+}
+
+}  // namespace
+
+std::string ScriptSource(ScriptId id) {
+  static const char* const kBodies[kScriptCount] = {
+      kEnqueueLua, kLeaseLua,     kExtendLua, kFinishLua,  kPromoteDueLua, kExpireDueLua,
+      kLookupLua,  kOperateLua,   kQueueOpLua, kQueueInfoLua, kGetJobLua, kSchedPutLua,
+      kSchedSetLua, kSchedDelLua, kClaimLua,  kAuditAppendLua, kRollbackLua};
+  // Scripts that move or remove work run even when Redis is out of memory
+  // (maxmemory with noeviction): a worker can always finish or be leased what is
+  // queued, so a full Redis drains instead of locking up, and a failed batch can
+  // always be undone. Only scripts that add work (enqueue, schedules, slots) are
+  // refused then, and cronq answers those 503.
+  const bool allow_oom = id == kLease || id == kFinish || id == kPromoteDue || id == kExpireDue || id == kOperate ||
+                         id == kRollback;
+  std::string s = allow_oom ? "#!lua flags=allow-oom\n" : "";
+  if (id == kRollback) return s + kRollbackLua;
+  s += std::string(kPrelude) + kBodies[id];
+  s = Replace(s, "LOG_LINES", std::to_string(limits::kLogLinesPerJob));
+  s = Replace(s, "SLOT_HISTORY", "1000");
+  s = Replace(s, "SLOT_SLACK", "64");
+  return s;
+}
+
+}  // namespace cronq::redis
