@@ -167,7 +167,12 @@ void Engine::RunBatch(std::vector<Op>& ops) {
       if (Reply r = op.run(store_, now, b)) b.replies.push_back(std::move(r));
     }
     ServeWaiters(store_, now, b);
-    st = store_.Commit();
+    if (b.fatal.ok()) {
+      st = store_.Commit();
+    } else {  // an operation could not finish what it had begun: nothing of the batch stays
+      store_.Rollback();
+      st = b.fatal;
+    }
     for (auto& r : b.replies) r(st);
   }
   if (st.ok() && opt_.log_jobs) {
