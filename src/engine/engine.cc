@@ -194,6 +194,7 @@ void Engine::RunBatch(std::vector<Op>& ops) {
   metrics_.RecordBatch(st.ok());
   if (st.ok()) {
     metrics_.Record(now, b.enqueued, b.started, b.ended, b.slots);
+    if (!b.fetchers.empty()) metrics_.RecordWorkers(now, b.fetchers);
     if (opt_.on_batch && (b.changed || !b.enqueued.empty() || !b.started.empty() || !b.ended.empty() ||
                           !b.slots.empty())) {
       opt_.on_batch(BatchReport{now, b.enqueued, b.started, b.ended, b.slots, b.changed});

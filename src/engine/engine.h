@@ -166,6 +166,7 @@ class Engine {
     std::vector<AttemptEnd> ended;
     std::vector<SlotRecord> slots;  // schedule slots handled, logged once committed
     std::map<std::string, int64_t> enqueued;  // queue -> new jobs, counted once committed
+    std::vector<std::pair<std::string, std::string>> fetchers;  // (queue, worker) of this batch's fetches
     bool changed = false;                     // an operation moved jobs (operator actions, removals)
     // Set by an operation that failed after some of its writes succeeded (an
     // audit entry that could not be written after its action): the batch is

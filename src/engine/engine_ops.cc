@@ -29,6 +29,7 @@ void Engine::Fetch(FetchSpec spec, Millis wait, Callback<std::vector<Lease>> cb,
   auto shared_cb = std::make_shared<Callback<std::vector<Lease>>>(std::move(cb));
   Op op;
   op.run = [this, spec = std::move(spec), wait, shared_cb, gone](Store& s, TimeMs now, Batch& b) -> Reply {
+    b.fetchers.emplace_back(spec.queue, spec.worker);
     Result<std::vector<Lease>> r = gone && gone->load() ? Result<std::vector<Lease>>(std::vector<Lease>{})
                                                         : s.LeaseNext(spec, now);
     if (r.ok() && r->empty() && wait > 0 && !(gone && gone->load())) {
