@@ -1,12 +1,13 @@
-// The CLI's view of a running server: requests with the token, errors printed
-// the same way for every command.
+// The CLI's view of a running server: the C++ client library's Connection with the
+// token found the CLI's way, and errors printed the same way for every command.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/status.h"
-#include "net/http_client.h"
+#include "cronq/client/connection.h"
 
 namespace cronq::cli {
 
@@ -21,16 +22,16 @@ class Client {
  public:
   static Result<Client> Connect(const ClientOptions& o);
   // Sends a request; a non-2xx answer becomes a Status carrying the server's message.
-  Result<nlohmann::json> Call(std::string_view method, const std::string& path, const nlohmann::json* body = nullptr);
+  Result<nlohmann::json> Call(std::string_view method, const std::string& path, const nlohmann::json* body = nullptr) {
+    return conn_->Call(method, path, body);
+  }
 
  private:
-  Client(std::unique_ptr<net::HttpClient> http, std::string base, std::string token)
-      : http_(std::move(http)), base_(std::move(base)), token_(std::move(token)) {}
-  std::unique_ptr<net::HttpClient> http_;
-  std::string base_, token_;
+  explicit Client(std::shared_ptr<client::Connection> conn) : conn_(std::move(conn)) {}
+  std::shared_ptr<client::Connection> conn_;
 };
 
 // Percent-encodes one path segment.
-std::string Seg(const std::string& s);
+inline std::string Seg(const std::string& s) { return client::EncodePathSegment(s); }
 
 }  // namespace cronq::cli
