@@ -263,6 +263,44 @@ TEST_F(WorkerTest, ResultTheServerRefusesFailsTheJob) {
   EXPECT_NE(q.GetJob(big->id)->failed_reason.find("refused the handler's result"), std::string::npos);
 }
 
+TEST_F(WorkerTest, AttemptTimeoutShowsAsALostLease) {
+  Queue q("timeout", Conn());
+  auto added = q.Add("t", nullptr, {.timeout = 500ms});
+  ASSERT_TRUE(added.ok());
+  std::atomic<bool> lost{false};
+  WorkerOptions o = Options();
+  o.lock_duration = 300ms;  // heartbeats every 150 ms, which cannot move the timeout
+  Worker w("timeout", [&](Job& job) -> json {
+    const auto end = std::chrono::steady_clock::now() + 20s;
+    while (!job.lease_lost() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(20ms);
+    lost = job.lease_lost();
+    return "too late";
+  }, o);
+  ASSERT_TRUE(w.Start().ok());
+  EXPECT_EQ(WaitForState(q, added->id, "failed"), "failed");
+  ASSERT_TRUE(WaitFor([&] { return lost.load(); }));
+  w.Stop();
+  auto job = q.GetJob(added->id);
+  ASSERT_EQ(job->raw["attempts"].size(), 1u);
+  EXPECT_EQ(job->raw["attempts"][0]["outcome"], "timeout");
+  EXPECT_TRUE(job->returnvalue.is_null());  // the late result was refused
+  auto errors = Errors();
+  ASSERT_FALSE(errors.empty());
+  EXPECT_NE(errors.front().find("conflict"), std::string::npos) << errors.front();
+}
+
+TEST_F(WorkerTest, UnreachableServerIsReportedAndStopStillReturns) {
+  WorkerOptions o = Options();
+  o.connection.url = server().url();
+  server().Stop();  // nothing listens on that port any more
+  o.retry_delay = 100ms;
+  Worker w("q", [](Job&) -> json { return nullptr; }, o);
+  ASSERT_TRUE(w.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return Errors().size() >= 2; }));
+  w.Stop();
+  EXPECT_NE(Errors().front().find("unavailable"), std::string::npos) << Errors().front();
+}
+
 TEST_F(WorkerTest, BadOptionsAreRefusedAtStart) {
   auto handler = [](Job&) -> json { return nullptr; };
   WorkerOptions o = Options(0);

@@ -51,14 +51,16 @@ export class HttpClient {
   readonly counts: Record<string, number> = {};
   private readonly agent: http.Agent;
   private readonly transport: typeof http | typeof https;
-  private readonly authorization: string;
+  private readonly authorization: string | null;
 
   constructor(opts: ConnectionOptions = {}) {
     const url = opts.url ?? process.env.CRONQ_URL ?? DEFAULT_URL;
     this.baseUrl = new URL(url.endsWith('/') ? url : `${url}/`);
+    // A missing token fails each request, not the constructor: a module that
+    // creates its Queue at import time must still load where no token is set
+    // (e.g. while `next build` evaluates route modules).
     const token = opts.token ?? process.env.CRONQ_TOKEN;
-    if (!token) throw new Error('cronq: no token; pass connection.token or set CRONQ_TOKEN');
-    this.authorization = `Bearer ${token}`;
+    this.authorization = token ? `Bearer ${token}` : null;
     const secure = this.baseUrl.protocol === 'https:';
     if (!secure && this.baseUrl.protocol !== 'http:') throw new Error(`cronq: unsupported URL ${url}`);
     this.transport = secure ? https : http;
@@ -68,6 +70,9 @@ export class HttpClient {
 
   /** Sends `body` (JSON) and resolves with the parsed answer; rejects with CronqError on status >= 300. */
   request<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
+    if (!this.authorization) {
+      return Promise.reject(new CronqError(0, 'no_token', 'cronq: no token; pass connection.token or set CRONQ_TOKEN'));
+    }
     this.requests++;
     const op = opts.op ?? method;
     this.counts[op] = (this.counts[op] ?? 0) + 1;
@@ -120,13 +125,12 @@ export class HttpClient {
       );
       req.on('error', (e) => {
         if (e instanceof CronqError) return reject(e);
-        if (opts.signal?.aborted) return reject(new CronqError(0, 'aborted', `${method} ${path}: aborted`));
         reject(new CronqError(0, 'network', `${method} ${path}: ${e.message}`));
       });
       if (opts.signal) {
         const signal = opts.signal;
-        const onAbort = () => req.destroy();
-        if (signal.aborted) req.destroy();
+        const onAbort = () => req.destroy(new CronqError(0, 'aborted', `${method} ${path}: aborted`));
+        if (signal.aborted) onAbort();
         signal.addEventListener('abort', onAbort, { once: true });
         req.on('close', () => signal.removeEventListener('abort', onAbort));
       }

@@ -128,7 +128,9 @@ export interface SignatureOptions {
  * carries a valid, fresh Cronq-Signature. The handler receives the request
  * with its body still unread (`await req.json()` works as usual).
  */
-export function withCronqSignature<C = unknown>(handler: RouteHandler<C>, opts: SignatureOptions = {}): (req: Request, ctx: C) => Promise<Response> {
+// `C` is the route's second argument (Next passes `{ params }`); `any` by default so that
+// Next's build-time check of route exports accepts the wrapped handler.
+export function withCronqSignature<C = any>(handler: RouteHandler<C>, opts: SignatureOptions = {}): (req: Request, ctx: C) => Promise<Response> {
   return async (req, ctx) => {
     const secrets = opts.secrets ?? process.env.CRONQ_SIGNING_SECRET?.split(',').map((s) => s.trim());
     if (!secretList(secrets).length) return jsonError(500, 'internal', 'no cronq signing secret configured');
@@ -152,7 +154,7 @@ const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').dig
  * `Authorization: Bearer <CRON_SECRET>` (compared in constant time), and 500
  * when no secret is configured (fail closed).
  */
-export function withCronSecret<C = unknown>(handler: RouteHandler<C>, opts: CronSecretOptions = {}): (req: Request, ctx: C) => Promise<Response> {
+export function withCronSecret<C = any>(handler: RouteHandler<C>, opts: CronSecretOptions = {}): (req: Request, ctx: C) => Promise<Response> {
   return async (req, ctx) => {
     const secret = opts.secret ?? process.env.CRON_SECRET;
     if (!secret) return jsonError(500, 'internal', 'CRON_SECRET is not configured');

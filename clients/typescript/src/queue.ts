@@ -120,26 +120,29 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   }
 
   /**
-   * Jobs in the given states, newest first within each state, the states in the
-   * order given; `start`..`end` (inclusive, -1 = to the end) index that list, as
+   * Jobs in the given states, newest first within each state (oldest first with
+   * `asc`), the states in the order given; `start`..`end` (inclusive, -1 = to the end) index that list, as
    * in BullMQ. No states (or all five): every job, newest first. Unknown BullMQ
    * types (`paused`, `prioritized`, ...) match nothing; `wait` means `waiting`.
    */
-  async getJobs(types?: JobType | JobType[], start = 0, end = -1): Promise<Job<DataType, ResultType, NameType>[]> {
+  async getJobs(types?: JobType | JobType[], start = 0, end = -1, asc = false): Promise<Job<DataType, ResultType, NameType>[]> {
     const want = this.states(types);
-    const need = end < 0 ? Infinity : end + 1;
+    // Oldest first needs each state's whole list (the server lists newest first).
+    const need = end < 0 || asc ? Infinity : end + 1;
     const jobs: Job<DataType, ResultType, NameType>[] = [];
     const groups = want.length === STATES.length ? [undefined] : want;
     for (const state of groups) {
+      const group: Job<DataType, ResultType, NameType>[] = [];
       let cursor: string | null = null;
       do {
-        const q = new URLSearchParams({ limit: String(Math.min(1000, Math.max(1, need - jobs.length))) });
+        const q = new URLSearchParams({ limit: String(Math.min(1000, Math.max(1, need - jobs.length - group.length))) });
         if (state) q.set('state', state);
         if (cursor) q.set('cursor', cursor);
         const page: JobPage = await this.client.request<JobPage>('GET', `${this.base}/jobs?${q}`, undefined, { op: 'getJobs' });
-        for (const j of page.jobs) jobs.push(Job.fromJson(this.client, j) as Job<DataType, ResultType, NameType>);
+        for (const j of page.jobs) group.push(Job.fromJson(this.client, j) as Job<DataType, ResultType, NameType>);
         cursor = page.nextCursor;
-      } while (cursor && jobs.length < need);
+      } while (cursor && jobs.length + group.length < need);
+      jobs.push(...(asc ? group.reverse() : group));
       if (jobs.length >= need) break;
     }
     return jobs.slice(start, end < 0 ? undefined : end + 1);

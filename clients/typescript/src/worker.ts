@@ -8,9 +8,8 @@
 //   with no-op jobs fetches in large batches instead of one job at a time.
 // - Run: each leased job runs the processor; its slot frees when the processor
 //   settles, and its outcome joins the ack buffer.
-// - Ack: the buffer leaves as one `POST /v1/queues/{q}/ack` at the end of the
-//   tick, or, while an ack is in flight, with the next one, so one request
-//   carries every outcome that piled up. Events fire from the ack's answer.
+// - Ack: outcomes leave in batches (AckBatcher, acker.ts); `completed` and
+//   `failed` fire from the ack's answer.
 // - Heartbeat: one timer every lockDuration/4 extends each running job whose
 //   lease is half spent; updateProgress and log send an extend at once.
 // - close(): stop fetching (parked fetches are aborted), let running jobs
@@ -18,7 +17,8 @@
 import { EventEmitter } from 'node:events';
 import { CronqError, HttpClient, seg, type ConnectionOptions } from './http.js';
 import { Job, type LeaseOwner } from './job.js';
-import type { AckComplete, AckFail, AckRequest, AckResponse, ExtendRequest, ExtendResponse, FetchRequest, FetchResponse } from './wire.js';
+import { AckBatcher, cutBytes, serializable, MAX_MESSAGE, MAX_STACK } from './acker.js';
+import type { AckComplete, AckFail, ExtendRequest, ExtendResponse, FetchRequest, FetchResponse } from './wire.js';
 
 /** Thrown by a processor to fail the job for good: no more attempts. */
 export class UnrecoverableError extends Error {
@@ -57,37 +57,13 @@ interface Running {
   lost: boolean;
 }
 
-type Outcome =
-  | { kind: 'complete'; job: Job; entry: AckComplete; result: unknown }
-  | { kind: 'fail'; job: Job; entry: AckFail; error: Error };
-
-const MAX_MESSAGE = 8000;
-
-/** `s` cut to at most about `max` UTF-8 bytes (the server refuses longer error messages and stacks). */
-function cutBytes(s: string, max: number): string {
-  if (s.length * 3 <= max) return s;
-  const b = Buffer.from(s, 'utf8');
-  return b.length <= max ? s : b.subarray(0, max).toString('utf8');
-}
-
-function serializable(v: unknown): boolean {
-  if (v === undefined || v === null || typeof v !== 'object') return typeof v !== 'bigint';
-  try {
-    JSON.stringify(v);
-    return true;
-  } catch {
-    return false;
-  }
-}
-const MAX_STACK = 60_000;
-
 export interface Worker<D = any, R = any, N extends string = string> {
   on(event: 'active', listener: (job: Job<D, R, N>, prev: string) => void): this;
   on(event: 'completed', listener: (job: Job<D, R, N>, result: R, prev: string) => void): this;
   on(event: 'failed', listener: (job: Job<D, R, N> | undefined, error: Error, prev: string) => void): this;
   on(event: 'progress', listener: (job: Job<D, R, N>, progress: unknown) => void): this;
   on(event: 'error', listener: (error: Error) => void): this;
-  on(event: 'drained' | 'closing' | 'closed', listener: () => void): this;
+  on(event: 'drained' | 'paused' | 'resumed' | 'closing' | 'closed', listener: () => void): this;
   on(event: string, listener: (...args: any[]) => void): this;
 }
 
@@ -112,10 +88,10 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   private heartbeat: NodeJS.Timeout | null = null;
   private started = false;
   private closing: Promise<void> | null = null;
-  private readonly abort = new AbortController();
-  private ackBuffer: Outcome[] = [];
-  private acksInFlight = 0;
-  private ackScheduled = false;
+  /** Aborts the fetches in flight (pause, close); replaced after each use. */
+  private abort = new AbortController();
+  private paused = false;
+  private readonly acks: AckBatcher;
   private idleWaiters: (() => void)[] = [];
   private drainedEmitted = false;
 
@@ -131,6 +107,12 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     this.waitMs = Math.min(30_000, Math.max(0, Math.round((opts.drainDelay ?? 5) * 1000)));
     this.workerName = opts.name;
     this.base = `/v1/queues/${seg(name)}`;
+    this.acks = new AckBatcher(this.client, `${this.base}/ack`, {
+      completed: (job, result) => this.emit('completed', job, result, 'active'),
+      failed: (job, error) => this.emit('failed', job, error, 'active'),
+      error: (e) => this.emitError(e),
+      idle: () => this.checkIdle(),
+    });
     if (opts.autorun ?? true) this.run();
   }
 
@@ -157,6 +139,31 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     return this.closing;
   }
 
+  /**
+   * Stops taking new jobs (a parked fetch is aborted). Resolves when the running
+   * jobs have finished and been acknowledged, or at once with `doNotWaitActive`.
+   */
+  async pause(doNotWaitActive = false): Promise<void> {
+    if (this.paused) return;
+    this.paused = true;
+    this.abort.abort();
+    this.abort = new AbortController();
+    this.emit('paused');
+    if (!doNotWaitActive) await this.whenIdle();
+  }
+
+  /** Takes jobs again after pause(). */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.emit('resumed');
+    this.pump();
+  }
+
+  isPaused(): boolean {
+    return this.paused;
+  }
+
   // ---- fetching ----
 
   private free(): number {
@@ -173,7 +180,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   }
 
   private pump(): void {
-    if (this.closing || !this.started || this.retryTimer) return;
+    if (this.closing || this.paused || !this.started || this.retryTimer) return;
     while (this.fetches < 2) {
       const free = this.free();
       const enough = this.fetches === 0 ? free >= 1 : free >= Math.ceil(this.concurrency / 4);
@@ -195,7 +202,8 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
       leases = r.jobs;
       this.fetchErrors = 0;
     } catch (e) {
-      if (!this.closing) {
+      const aborted = e instanceof CronqError && e.code === 'aborted';
+      if (!this.closing && !aborted) {
         this.fetchErrors++;
         this.emitError(e);
         const delay = Math.min(5000, 100 * 2 ** Math.min(this.fetchErrors, 6));
@@ -243,7 +251,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
       if (o.kind === 'complete' && serializable(o.result)) {
         const entry: AckComplete = { id: job.id, token };
         if (o.result !== undefined) entry.result = o.result;
-        this.queueAck({ kind: 'complete', job, entry, result: o.result });
+        this.acks.push({ kind: 'complete', job, entry, result: o.result });
       } else {
         const error =
           o.kind === 'complete' ? new Error('the processor returned a value that is not JSON (a BigInt or a cycle)')
@@ -255,86 +263,13 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
         };
         if (error.stack) (entry.error as { stack?: string }).stack = cutBytes(error.stack, MAX_STACK);
         if (error instanceof UnrecoverableError || error.name === 'UnrecoverableError') entry.unrecoverable = true;
-        this.queueAck({ kind: 'fail', job, entry, error });
+        this.acks.push({ kind: 'fail', job, entry, error });
       }
       this.schedulePump();
       this.checkIdle();
     };
     // Progress and log lines sent during the run must reach the server before the ack ends the lease.
     void run.chain.then(settle, settle);
-  }
-
-  // ---- acknowledging ----
-
-  private queueAck(o: Outcome): void {
-    this.ackBuffer.push(o);
-    if (this.acksInFlight || this.ackScheduled) return;
-    this.ackScheduled = true;
-    setImmediate(() => {
-      this.ackScheduled = false;
-      void this.flushAcks();
-    });
-  }
-
-  private async flushAcks(): Promise<void> {
-    if (this.acksInFlight || !this.ackBuffer.length) return;
-    const batch = this.ackBuffer.splice(0, 5000);
-    this.acksInFlight++;
-    try {
-      await this.sendAck(batch);
-    } finally {
-      this.acksInFlight--;
-      if (this.ackBuffer.length) void this.flushAcks();
-      else this.checkIdle();
-    }
-  }
-
-  private async sendAck(batch: Outcome[], tries = 0): Promise<void> {
-    const complete = batch.filter((o): o is Extract<Outcome, { kind: 'complete' }> => o.kind === 'complete');
-    const fail = batch.filter((o): o is Extract<Outcome, { kind: 'fail' }> => o.kind === 'fail');
-    const body: AckRequest = {};
-    if (complete.length) body.complete = complete.map((o) => o.entry);
-    if (fail.length) body.fail = fail.map((o) => o.entry);
-    let r: AckResponse;
-    try {
-      r = await this.client.request<AckResponse>('POST', `${this.base}/ack`, body, { op: 'ack' });
-    } catch (e) {
-      const err = e as CronqError;
-      if ((err.status === 400 || err.status === 413) && batch.length > 1) {
-        // One entry (e.g. a result over 512 KiB) rejects the request: send each alone.
-        for (const o of batch) await this.sendAck([o]);
-        return;
-      }
-      if ((err.status === 400 || err.status === 413) && batch[0]!.kind === 'complete') {
-        // The result itself was refused: record the attempt as failed instead of letting the lease expire.
-        const o = batch[0]!;
-        const error = new Error(`cronq refused the job's result: ${err.message}`);
-        await this.sendAck([{ kind: 'fail', job: o.job, entry: { id: o.entry.id, token: o.entry.token, error: { message: error.message } }, error }]);
-        return;
-      }
-      if ((err.status === 0 || err.status >= 500) && tries < 4) {
-        await new Promise((res) => setTimeout(res, 100 * 2 ** tries));
-        return this.sendAck(batch, tries + 1);
-      }
-      this.emitError(e);
-      return;
-    }
-    complete.forEach((o, i) => {
-      const res = r.complete[i];
-      if (!res?.ok) return this.emitError(new CronqError(409, res?.error?.code ?? 'conflict', `job ${o.job.id}: ${res?.error?.message ?? 'not acknowledged'}`));
-      o.job.attemptsMade = o.job.attemptsStarted;
-      o.job.returnvalue = o.result;
-      o.job.finishedOn = Date.now();
-      this.emit('completed', o.job, o.result, 'active');
-    });
-    fail.forEach((o, i) => {
-      const res = r.fail[i];
-      if (!res?.ok) return this.emitError(new CronqError(409, res?.error?.code ?? 'conflict', `job ${o.job.id}: ${res?.error?.message ?? 'not acknowledged'}`));
-      o.job.attemptsMade = o.job.attemptsStarted;
-      o.job.failedReason = o.error.message;
-      o.job.stacktrace = o.error.stack ? [o.error.stack] : [];
-      this.emit('failed', o.job, o.error, 'active');
-    });
   }
 
   // ---- heartbeats, progress, logs ----
@@ -391,8 +326,16 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
 
   // ---- closing ----
 
+  /** Resolves when no job runs and no outcome waits to be acknowledged. */
+  private whenIdle(): Promise<void> {
+    return new Promise<void>((r) => {
+      this.idleWaiters.push(r);
+      this.checkIdle();
+    });
+  }
+
   private checkIdle(): void {
-    if (this.running.size || this.acksInFlight || this.ackBuffer.length || this.ackScheduled) return;
+    if (this.running.size || !this.acks.idle()) return;
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -401,12 +344,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
     this.abort.abort();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    if (!force) {
-      await new Promise<void>((r) => {
-        this.idleWaiters.push(r);
-        this.checkIdle();
-      });
-    }
+    if (!force) await this.whenIdle();
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
     if (this.ownsClient) this.client.close();

@@ -80,6 +80,7 @@ describe('Queue', () => {
     assert.deepEqual(all.map((j) => j.data.i), [6, 5, 4, 3, 2, 1, 0]);
     const page = await q.getJobs('waiting', 2, 4);
     assert.deepEqual(page.map((j) => j.data.i), [4, 3, 2]);
+    assert.deepEqual((await q.getJobs('waiting', 0, 2, true)).map((j) => j.data.i), [0, 1, 2]);
     assert.deepEqual(await q.getJobs(['completed']), []);
     assert.deepEqual(await q.getJobs(['prioritized']), []);
     assert.equal((await q.getJobs()).length, 7);
@@ -184,6 +185,12 @@ describe('Queue', () => {
     assert.equal(await q.removeJobScheduler('nightly'), true);
     assert.equal(await q.removeJobScheduler('nightly'), false);
     assert.deepEqual((await q.getJobSchedulers()).map((x) => x.id), ['hourly']);
+  });
+
+  test('without a token the Queue is created, and each request fails', async () => {
+    delete process.env.CRONQ_TOKEN;
+    const q = queue('q-notoken', { connection: { url: server.url } });
+    await assert.rejects(q.add('x'), (e: CronqError) => e.code === 'no_token');
   });
 
   test('a wrong token is a CronqError 401', async () => {

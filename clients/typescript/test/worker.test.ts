@@ -177,7 +177,8 @@ describe('Worker', () => {
       started++;
       await sleep(300);
       finished++;
-    }, { concurrency: 8, drainDelay: 5 });
+    }, { concurrency: 10, drainDelay: 10 });
+    // Two free slots: the worker also has a fetch parked on the server, which close() must abort.
     await waitFor(() => started === 8, 10_000, '8 running');
     let closedEvent = false;
     w.on('closed', () => (closedEvent = true));
@@ -187,8 +188,8 @@ describe('Worker', () => {
     assert.ok(closedEvent);
     // The acks were sent before close() resolved.
     assert.deepEqual(await q.getJobCounts('active', 'completed'), { active: 0, completed: 8 });
-    // close() did not wait for the parked long-poll (drainDelay 5 s).
-    assert.ok(Date.now() - t0 < 4000, `close took ${Date.now() - t0} ms`);
+    // close() did not wait for the parked long-poll (drainDelay 10 s).
+    assert.ok(Date.now() - t0 < 8000, `close took ${Date.now() - t0} ms`);
     await q.add('after-close');
     await sleep(300);
     assert.equal(started, 8);
@@ -217,6 +218,26 @@ describe('Worker', () => {
     const long = (await q.getJob(longMsg!.id))!.failedReason!;
     assert.ok(long.startsWith('éé') && Buffer.byteLength(long) <= 8192, `message of ${Buffer.byteLength(long)} bytes`);
     assert.deepEqual(errors, []);
+  });
+
+  test('pause() stops taking jobs after the running ones; resume() takes them again', async () => {
+    const q = queue('w-pause');
+    let started = 0;
+    const { w } = worker('w-pause', async () => {
+      started++;
+      await sleep(100);
+    }, { concurrency: 4, drainDelay: 10 });
+    await q.addBulk([{ name: 'a' }, { name: 'b' }]);
+    await waitFor(() => started === 2, 10_000, '2 running');
+    await w.pause(); // waits for both, and aborts the parked fetch
+    assert.equal(w.isPaused(), true);
+    assert.equal((await q.getJobCounts('completed')).completed, 2);
+    await q.addBulk([{ name: 'c' }, { name: 'd' }]);
+    await sleep(300);
+    assert.equal(started, 2);
+    w.resume();
+    await waitFor(async () => (await q.getJobCounts('completed')).completed === 4, 10_000, 'all 4 completed');
+    assert.equal(started, 4);
   });
 
   test('a job added while the worker long-polls starts at once', async () => {
