@@ -36,7 +36,7 @@ void HttpCaller::Run() {
   const std::string worker = "cronq-http-caller";
   while (!stopping_) {
     Result<std::vector<Lease>> leases = Await<std::vector<Lease>>([&](auto cb) {
-      engine_.Fetch(FetchSpec{std::string(kHttpQueue), 1, 60'000, worker}, opt_.fetch_wait, cb);
+      engine_.Fetch(FetchSpec{opt_.queue, 1, 60'000, worker}, opt_.fetch_wait, cb);
     });
     if (!leases.ok()) {  // shutting down, or storage trouble: do not spin
       if (stopping_) return;

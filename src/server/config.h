@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "api/auth.h"
+#include "push/alerts.h"
 #include "core/limits.h"
 #include "core/status.h"
 
@@ -32,6 +33,9 @@ struct Config {
   // called with GET and `Authorization: Bearer $CRON_SECRET` like Vercel Cron.
   std::string vercel_json;
   std::string base_url;
+  // [alerts]: webhooks called when jobs fail for good, schedule slots are missed
+  // or late, or a queue's oldest waiting job is too old.
+  push::AlertOptions alerts;
 };
 
 // Reads vercel.json's crons into cfg.schedules (names "vercel.<path>").

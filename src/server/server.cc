@@ -23,6 +23,7 @@
 #include "engine/await.h"
 #include "engine/engine.h"
 #include "net/http_server.h"
+#include "push/alerts.h"
 #include "push/http_caller.h"
 #include "storage/redis_store.h"
 #include "storage/sqlite_store.h"
@@ -216,10 +217,16 @@ int RunServer(Config cfg) {
     eopt.shared_poll = kSharedPollMs;
     eopt.shared_refresh = kSharedRefreshMs;
   }
-  eopt.on_batch = [&api_ptr](const BatchReport& r) { api_ptr->OnBatch(r); };
+  push::Alerter* alerter_ptr = nullptr;  // likewise
+  eopt.on_batch = [&api_ptr, &alerter_ptr](const BatchReport& r) {
+    api_ptr->OnBatch(r);
+    alerter_ptr->OnBatch(r);
+  };
   Engine engine(**store, clock, eopt);
   api::Api api(engine, token_set, clock);
   api_ptr = &api;
+  push::Alerter alerter(engine, cfg.alerts);
+  alerter_ptr = &alerter;
 
   net::ServerOptions sopt;
   sopt.host = listen->first;
@@ -240,11 +247,20 @@ int RunServer(Config cfg) {
   }
   push::HttpCaller caller(engine);
   caller.Start();
+  // Alerts are jobs of the internal queue cronq:alerts, delivered like URL calls.
+  push::HttpCaller alert_caller(engine, push::HttpCallerOptions{std::string(push::kAlertQueue), 2});
+  if (alerter.enabled()) {
+    alert_caller.Start();
+    alerter.Start();
+  }
   if (Status st = UpsertConfigSchedules(cfg, engine); !st.ok()) {
     std::fprintf(stderr, "cronq: %s\n", st.message().c_str());
     caller.RequestStop();
+    alert_caller.RequestStop();
+    alerter.Stop();
     engine.Stop();
     caller.Join();
+    alert_caller.Join();
     http.Stop(0);
     return 2;
   }
@@ -265,9 +281,12 @@ int RunServer(Config cfg) {
   // caller stops fetching first; a call in flight ends or its lease expires and
   // it is retried after the restart (at least once).
   caller.RequestStop();
+  alert_caller.RequestStop();
+  alerter.Stop();
   api.Stop();  // ends the event streams
   engine.Stop();
   caller.Join();
+  alert_caller.Join();
   http.Stop(5'000);
   spdlog::info("event=server.stopped");
   spdlog::shutdown();
