@@ -121,7 +121,12 @@ void EventHub::Loop() {
       std::string out = jobs_event;
       if (r.ok()) {
         json qs = json::array();
-        for (const QueueInfo& q : *r) qs.push_back(QueueJson(q, now));
+        const std::map<std::string, int> workers = engine_.metrics().Workers(now, kWorkerWindow);
+        for (const QueueInfo& q : *r) {
+          qs.push_back(QueueJson(q, now));
+          auto w = workers.find(q.name);
+          qs.back()["workers"] = w == workers.end() ? 0 : w->second;
+        }
         out += Event("counts", {{"queues", std::move(qs)}, {"at", now}});
       }
       if (!out.empty()) Broadcast(out);

@@ -50,16 +50,27 @@ void Api::Readyz(Ctx& c) {
 
 void Api::ListQueues(Ctx& c) {
   const TimeMs now = c.now;
-  engine_.ListQueues(c.Then<std::vector<QueueInfo>>([now](Ctx& c, std::vector<QueueInfo> qs) {
+  engine_.ListQueues(c.Then<std::vector<QueueInfo>>([this, now](Ctx& c, std::vector<QueueInfo> qs) {
+    const std::map<std::string, int> workers = engine_.metrics().Workers(now, kWorkerWindow);
     json arr = json::array();
-    for (const QueueInfo& q : qs) arr.push_back(QueueJson(q, now));
+    for (const QueueInfo& q : qs) {
+      arr.push_back(QueueJson(q, now));
+      auto w = workers.find(q.name);
+      arr.back()["workers"] = w == workers.end() ? 0 : w->second;
+    }
     c.Json(200, {{"queues", std::move(arr)}});
   }));
 }
 
 void Api::GetQueue(Ctx& c) {
   const TimeMs now = c.now;
-  engine_.GetQueue(c.queue, c.Then<QueueInfo>([now](Ctx& c, QueueInfo q) { c.Json(200, QueueJson(q, now)); }));
+  engine_.GetQueue(c.queue, c.Then<QueueInfo>([this, now](Ctx& c, QueueInfo q) {
+    json j = QueueJson(q, now);
+    const std::map<std::string, int> workers = engine_.metrics().Workers(now, kWorkerWindow);
+    auto w = workers.find(q.name);
+    j["workers"] = w == workers.end() ? 0 : w->second;
+    c.Json(200, j);
+  }));
 }
 
 // PUT creates the queue; `paused`, `push` and `defaultJobOptions` change what

@@ -175,7 +175,12 @@ void Engine::RunBatch(std::vector<Op>& ops) {
       for (const auto& [q, ws] : waiters_) b.woken.insert(q);
     }
     ServeWaiters(store_, now, b);
-    st = store_.Commit();
+    if (b.fatal.ok()) {
+      st = store_.Commit();
+    } else {  // an operation could not finish what it had begun: nothing of the batch stays
+      store_.Rollback();
+      st = b.fatal;
+    }
     for (auto& r : b.replies) r(st);
   }
   if (st.ok() && opt_.log_jobs) {
@@ -197,6 +202,7 @@ void Engine::RunBatch(std::vector<Op>& ops) {
   metrics_.RecordBatch(st.ok());
   if (st.ok()) {
     metrics_.Record(now, b.enqueued, b.started, b.ended, b.slots);
+    if (!b.fetchers.empty()) metrics_.RecordWorkers(now, b.fetchers);
     if (opt_.on_batch && (b.changed || !b.enqueued.empty() || !b.started.empty() || !b.ended.empty() ||
                           !b.slots.empty())) {
       opt_.on_batch(BatchReport{now, b.enqueued, b.started, b.ended, b.slots, b.changed});

@@ -185,7 +185,12 @@ class Engine {
     std::vector<AttemptEnd> ended;
     std::vector<SlotRecord> slots;  // schedule slots handled, logged once committed
     std::map<std::string, int64_t> enqueued;  // queue -> new jobs, counted once committed
+    std::vector<std::pair<std::string, std::string>> fetchers;  // (queue, worker) of this batch's fetches
     bool changed = false;                     // an operation moved jobs (operator actions, removals)
+    // Set by an operation that failed after some of its writes succeeded (an
+    // audit entry that could not be written after its action): the batch is
+    // rolled back and every operation in it answered with this error.
+    Status fatal;
     std::vector<std::function<void(const Status&)>> replies;  // run once the commit's fate is known
   };
   // An operation runs on the engine thread inside a batch and returns the answer
@@ -209,6 +214,10 @@ class Engine {
   void Loop();
   void RunBatch(std::vector<Op>& ops);
   void ServeWaiters(Store& s, TimeMs now, Batch& b);
+  // Appends the audit entry of an operator action whose writes already succeeded;
+  // on failure the whole batch fails (b.fatal), so no action commits unrecorded.
+  static Status Audit(Store& s, Batch& b, const Actor& who, TimeMs now, std::string action, std::string target,
+                      std::string detail = {});
   void FireSchedules(Store& s, TimeMs now, Batch& b);
   void FireSchedule(Store& s, const ScheduleState& st, TimeMs now, Batch& b);
   // The parsed cron of (expr, zone), cached; nullptr when it does not parse.

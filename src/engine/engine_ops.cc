@@ -26,6 +26,7 @@ void Engine::Fetch(FetchSpec spec, Millis wait, Callback<std::vector<Lease>> cb,
   auto shared_cb = std::make_shared<Callback<std::vector<Lease>>>(std::move(cb));
   Op op;
   op.run = [this, spec = std::move(spec), wait, shared_cb, gone](Store& s, TimeMs now, Batch& b) -> Reply {
+    b.fetchers.emplace_back(spec.queue, spec.worker);
     Result<std::vector<Lease>> r = gone && gone->load() ? Result<std::vector<Lease>>(std::vector<Lease>{})
                                                         : s.LeaseNext(spec, now);
     if (r.ok() && r->empty() && wait > 0 && !(gone && gone->load())) {
@@ -92,7 +93,7 @@ void Engine::Retry(std::string queue, std::string id, Callback<Empty> cb, Actor 
   Submit<Empty>(std::move(cb), [q = std::move(queue), id = std::move(id), who = std::move(who)](
                                    Store& s, TimeMs now, Batch& b) -> Result<Empty> {
     CRONQ_RETURN_IF_ERROR(s.Retry(q, id, now));
-    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "job.retry", q + "/" + id));
+    CRONQ_RETURN_IF_ERROR(Audit(s, b, who, now, "job.retry", q + "/" + id));
     b.changed = true;
     b.woken.insert(q);
     return Empty{};
@@ -103,7 +104,7 @@ void Engine::Promote(std::string queue, std::string id, Callback<Empty> cb, Acto
   Submit<Empty>(std::move(cb), [q = std::move(queue), id = std::move(id), who = std::move(who)](
                                    Store& s, TimeMs now, Batch& b) -> Result<Empty> {
     CRONQ_RETURN_IF_ERROR(s.Promote(q, id, now));
-    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "job.promote", q + "/" + id));
+    CRONQ_RETURN_IF_ERROR(Audit(s, b, who, now, "job.promote", q + "/" + id));
     b.changed = true;
     b.woken.insert(q);
     return Empty{};
@@ -114,7 +115,7 @@ void Engine::Remove(std::string queue, std::string id, Callback<Empty> cb, Actor
   Submit<Empty>(std::move(cb), [q = std::move(queue), id = std::move(id), who = std::move(who)](
                                    Store& s, TimeMs now, Batch& b) -> Result<Empty> {
     CRONQ_RETURN_IF_ERROR(s.Remove(q, id));
-    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "job.remove", q + "/" + id));
+    CRONQ_RETURN_IF_ERROR(Audit(s, b, who, now, "job.remove", q + "/" + id));
     b.changed = true;
     return Empty{};
   });
@@ -124,7 +125,7 @@ void Engine::SetPaused(std::string queue, bool paused, Callback<Empty> cb, Actor
   Submit<Empty>(std::move(cb), [q = std::move(queue), paused, who = std::move(who)](Store& s, TimeMs now,
                                                                                      Batch& b) -> Result<Empty> {
     CRONQ_RETURN_IF_ERROR(s.SetPaused(q, paused, now));
-    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, paused ? "queue.pause" : "queue.resume", q));
+    CRONQ_RETURN_IF_ERROR(Audit(s, b, who, now, paused ? "queue.pause" : "queue.resume", q));
     b.changed = true;
     if (!paused) b.woken.insert(q);
     return Empty{};
@@ -132,9 +133,9 @@ void Engine::SetPaused(std::string queue, bool paused, Callback<Empty> cb, Actor
 }
 
 void Engine::EnsureQueue(std::string queue, Callback<Empty> cb, Actor who) {
-  Submit<Empty>(std::move(cb), [q = std::move(queue), who = std::move(who)](Store& s, TimeMs now, Batch&) -> Result<Empty> {
+  Submit<Empty>(std::move(cb), [q = std::move(queue), who = std::move(who)](Store& s, TimeMs now, Batch& b) -> Result<Empty> {
     CRONQ_RETURN_IF_ERROR(s.CreateQueue(q, now));
-    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "queue.put", q));
+    CRONQ_RETURN_IF_ERROR(Audit(s, b, who, now, "queue.put", q));
     return Empty{};
   });
 }
@@ -162,7 +163,7 @@ void Engine::UpdateQueue(std::string queue, QueueUpdate u, Callback<QueueInfo> c
     if (u.push) add(*u.push ? "\"push\":\"set\"" : "\"push\":null");
     if (u.defaults) add("\"defaultJobOptions\":\"set\"");
     detail += "}";
-    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "queue.put", q, detail));
+    CRONQ_RETURN_IF_ERROR(Audit(s, b, who, now, "queue.put", q, detail));
     return s.GetQueue(q);
   });
 }
@@ -187,14 +188,14 @@ void Engine::Clean(std::string queue, JobState state, TimeMs before, int limit, 
       for (const Job& j : page.jobs) {
         if (out.count >= limit) break;
         if (j.finished_at != 0 && j.finished_at >= before) continue;
-        CRONQ_RETURN_IF_ERROR(s.Remove(q, j.id));
+        if (Status st = s.Remove(q, j.id); !st.ok()) return b.fatal = st;  // some were removed: fail the batch
         ++out.count;
       }
       if (page.next_cursor.empty()) break;
       query.cursor = page.next_cursor;
     }
     b.changed = true;
-    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "queue.clean", q,
+    CRONQ_RETURN_IF_ERROR(Audit(s, b, who, now, "queue.clean", q,
                                       "{\"state\":\"" + std::string(StateName(state)) + "\",\"before\":" +
                                           std::to_string(before) + ",\"removed\":" + std::to_string(out.count) + "}"));
     return out;
@@ -212,7 +213,7 @@ void Engine::RetryAllFailed(std::string queue, int limit, Callback<BulkResult> c
       CRONQ_ASSIGN_OR_RETURN(JobPage page, s.ListJobs(q, query));
       for (const Job& j : page.jobs) {
         if (out.count >= limit) break;
-        CRONQ_RETURN_IF_ERROR(s.Retry(q, j.id, now));
+        if (Status st = s.Retry(q, j.id, now); !st.ok()) return b.fatal = st;  // some moved: fail the batch
         ++out.count;
       }
       // Retried jobs left the failed state: the next page starts again from the top.
@@ -221,7 +222,7 @@ void Engine::RetryAllFailed(std::string queue, int limit, Callback<BulkResult> c
     if (out.count > 0) b.woken.insert(q);
     b.changed = true;
     CRONQ_RETURN_IF_ERROR(
-        RecordAudit(s, who, now, "queue.retry_failed", q, "{\"retried\":" + std::to_string(out.count) + "}"));
+        Audit(s, b, who, now, "queue.retry_failed", q, "{\"retried\":" + std::to_string(out.count) + "}"));
     return out;
   });
 }

@@ -70,6 +70,26 @@ void EngineMetrics::RecordBatch(bool ok) {
   if (!ok) data_.batch_failures++;
 }
 
+void EngineMetrics::RecordWorkers(TimeMs now, const std::vector<std::pair<std::string, std::string>>& fetchers) {
+  std::lock_guard lk(mu_);
+  for (const auto& [q, w] : fetchers) workers_[q][w] = now;
+  if (now - workers_pruned_ < kWorkerWindow) return;
+  workers_pruned_ = now;  // forget workers gone for a while, so the map stays small
+  for (auto q = workers_.begin(); q != workers_.end();) {
+    std::erase_if(q->second, [&](const auto& e) { return now - e.second > 5 * kWorkerWindow; });
+    q = q->second.empty() ? workers_.erase(q) : std::next(q);
+  }
+}
+
+std::map<std::string, int> EngineMetrics::Workers(TimeMs now, Millis window) const {
+  std::lock_guard lk(mu_);
+  std::map<std::string, int> out;
+  for (const auto& [q, ws] : workers_)
+    for (const auto& [w, at] : ws)
+      if (now - at <= window) out[q]++;
+  return out;
+}
+
 MetricsSnapshot EngineMetrics::Snapshot() const {
   std::lock_guard lk(mu_);
   return data_;

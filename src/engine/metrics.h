@@ -47,6 +47,7 @@ struct MinuteCounts {
   uint64_t completed = 0, failed = 0;
 };
 inline constexpr int kThroughputMinutes = 60;
+inline constexpr Millis kWorkerWindow = 60'000;  // a worker that fetched this recently counts as connected
 using Throughput = std::array<MinuteCounts, kThroughputMinutes>;  // indexed by minute % 60
 
 struct ScheduleMetrics {
@@ -67,11 +68,17 @@ class EngineMetrics {
   void Record(TimeMs now, const std::map<std::string, int64_t>& enqueued, const std::vector<Lease>& started,
               const std::vector<AttemptEnd>& ended, const std::vector<SlotRecord>& slots);
   void RecordBatch(bool ok);
+  // Engine thread: the (queue, worker) pairs that fetched in a committed batch.
+  void RecordWorkers(TimeMs now, const std::vector<std::pair<std::string, std::string>>& fetchers);
+  // Per queue, the workers that fetched within `window` before `now` ("connected").
+  std::map<std::string, int> Workers(TimeMs now, Millis window) const;
   MetricsSnapshot Snapshot() const;
 
  private:
   mutable std::mutex mu_;
   MetricsSnapshot data_;  // guarded by mu_
+  std::map<std::string, std::map<std::string, TimeMs>> workers_;  // queue -> worker -> last fetch; guarded by mu_
+  TimeMs workers_pruned_ = 0;                                      // guarded by mu_
 };
 
 }  // namespace cronq

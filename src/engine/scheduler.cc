@@ -89,7 +89,7 @@ void Engine::FireSchedule(Store& s, const ScheduleState& st, TimeMs now, Batch& 
 
 void Engine::PutSchedule(ScheduleDef def, Callback<ScheduleView> cb, Actor who) {
   Submit<ScheduleView>(std::move(cb), [this, def = std::move(def), who = std::move(who)](Store& s, TimeMs now,
-                                                                   Batch&) mutable -> Result<ScheduleView> {
+                                                                   Batch& b) mutable -> Result<ScheduleView> {
     const CronSchedule* cron = Cron(def.expr, def.tz);
     if (!cron) return Status::InvalidArgument("invalid cron expression or time zone");
     NextAfterFn next = [cron](TimeMs t) { return cron->NextAfter(t); };
@@ -105,7 +105,7 @@ void Engine::PutSchedule(ScheduleDef def, Callback<ScheduleView> cb, Actor who) 
       return old.status();
     }
     CRONQ_RETURN_IF_ERROR(s.PutSchedule(def, next_due, now));
-    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "schedule.put", def.name));
+    CRONQ_RETURN_IF_ERROR(Audit(s, b, who, now, "schedule.put", def.name));
     CRONQ_ASSIGN_OR_RETURN(ScheduleState st, s.GetSchedule(def.name));
     CRONQ_ASSIGN_OR_RETURN(std::vector<SlotRecord> slots, s.ListSlots(def.name, 20));
     return ScheduleView{std::move(st), std::move(slots)};
@@ -125,9 +125,9 @@ void Engine::ListSchedules(Callback<std::vector<ScheduleState>> cb) {
 }
 
 void Engine::DeleteSchedule(std::string name, Callback<Empty> cb, Actor who) {
-  Submit<Empty>(std::move(cb), [name = std::move(name), who = std::move(who)](Store& s, TimeMs now, Batch&) -> Result<Empty> {
+  Submit<Empty>(std::move(cb), [name = std::move(name), who = std::move(who)](Store& s, TimeMs now, Batch& b) -> Result<Empty> {
     CRONQ_RETURN_IF_ERROR(s.DeleteSchedule(name));
-    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "schedule.delete", name));
+    CRONQ_RETURN_IF_ERROR(Audit(s, b, who, now, "schedule.delete", name));
     return Empty{};
   });
 }
@@ -135,7 +135,7 @@ void Engine::DeleteSchedule(std::string name, Callback<Empty> cb, Actor who) {
 // Resuming starts from now: slots that passed while paused are not run.
 void Engine::SetSchedulePaused(std::string name, bool paused, Callback<Empty> cb, Actor who) {
   Submit<Empty>(std::move(cb), [this, name = std::move(name), paused, who = std::move(who)](Store& s, TimeMs now,
-                                                                                            Batch&) -> Result<Empty> {
+                                                                                            Batch& b) -> Result<Empty> {
     CRONQ_ASSIGN_OR_RETURN(ScheduleState st, s.GetSchedule(name));
     std::optional<TimeMs> next_due = st.next_due;
     if (!paused && st.def.paused) {
@@ -144,7 +144,7 @@ void Engine::SetSchedulePaused(std::string name, bool paused, Callback<Empty> cb
       next_due = FirstDue([cron](TimeMs t) { return cron->NextAfter(t); }, now, st.def.policy);
     }
     CRONQ_RETURN_IF_ERROR(s.SetSchedulePaused(name, paused, next_due, now));
-    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, paused ? "schedule.pause" : "schedule.resume", name));
+    CRONQ_RETURN_IF_ERROR(Audit(s, b, who, now, paused ? "schedule.pause" : "schedule.resume", name));
     return Empty{};
   });
 }
@@ -156,7 +156,7 @@ void Engine::TriggerSchedule(std::string name, Callback<SlotClaim> cb, Actor who
     CRONQ_ASSIGN_OR_RETURN(SlotClaim c,
                            s.ClaimSlot(name, now, SlotStatus::kFired, &st.def.job, st.def.queue, "manual trigger", now));
     if (!c.claimed) return Status::Conflict("a slot of " + name + " at this instant was already handled; try again");
-    CRONQ_RETURN_IF_ERROR(RecordAudit(s, who, now, "schedule.trigger", name, "{\"jobId\":" + JsonString(c.job_id) + "}"));
+    CRONQ_RETURN_IF_ERROR(Audit(s, b, who, now, "schedule.trigger", name, "{\"jobId\":" + JsonString(c.job_id) + "}"));
     if (c.job_state == JobState::kWaiting) b.woken.insert(st.def.queue);
     b.slots.push_back(SlotRecord{name, now, now, SlotStatus::kFired, st.def.queue, c.job_id, "manual trigger"});
     return c;

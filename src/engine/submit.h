@@ -42,12 +42,13 @@ inline std::string JsonString(std::string_view text) {
   return out + "\"";
 }
 
-// Appends the audit entry of an operator action to the batch that runs it; an
-// actor without a name records nothing.
-inline Status RecordAudit(Store& s, const Actor& who, TimeMs now, std::string action, std::string target,
-                          std::string detail = {}) {
+inline Status Engine::Audit(Store& s, Batch& b, const Actor& who, TimeMs now, std::string action,
+                           std::string target, std::string detail) {
   if (who.name.empty()) return Status::Ok();
-  return s.AppendAudit(AuditEntry{0, now, who.name, who.scope, std::move(action), std::move(target), std::move(detail)});
+  Status st =
+      s.AppendAudit(AuditEntry{0, now, who.name, who.scope, std::move(action), std::move(target), std::move(detail)});
+  if (!st.ok() && b.fatal.ok()) b.fatal = st;
+  return st;
 }
 
 }  // namespace cronq

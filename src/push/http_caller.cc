@@ -10,7 +10,7 @@ namespace {
 
 LaneOptions CallerLane(const HttpCallerOptions& o) {
   LaneOptions l;
-  l.queue = std::string(kHttpQueue);
+  l.queue = o.queue;
   l.threads = o.threads;
   l.lock_ms = 60'000;  // extended per call to the call's own timeout
   l.fetch_wait = o.fetch_wait;

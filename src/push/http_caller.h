@@ -13,6 +13,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "net/outbound.h"
@@ -24,6 +25,7 @@ namespace cronq::push {
 inline constexpr std::string_view kHttpQueue = "cronq:http";
 
 struct HttpCallerOptions {
+  std::string queue = std::string(kHttpQueue);  // the internal queue whose calls it makes
   int threads = 4;            // concurrent calls
   Millis fetch_wait = 5'000;  // long-poll per fetch
 };

@@ -1,5 +1,7 @@
 #include "server/config.h"
 
+#include "push/http_call.h"
+
 #include <cstdlib>
 #include <sstream>
 #include <toml++/toml.h>
@@ -19,6 +21,49 @@ Status UnknownKeys(const toml::table& t, std::initializer_list<std::string_view>
   return Status::Ok();
 }
 
+Result<Millis> NonNegative(const toml::table& t, const char* key, Millis def, const std::string& where) {
+  const int64_t v = t[key].value_or(static_cast<int64_t>(def));
+  if (v < 0) return Status::InvalidArgument(where + ": " + key + " must not be negative");
+  return v;
+}
+
+// [alerts] and its [[alerts.webhooks]].
+Status LoadAlerts(const toml::table& al, const std::string& path, push::AlertOptions& a) {
+  const std::string where = path + " [alerts]";
+  CRONQ_RETURN_IF_ERROR(UnknownKeys(al, {"webhooks", "job_failed", "schedule_missed", "schedule_late_ms",
+                                         "oldest_waiting_ms", "check_every_ms", "max_per_minute", "attempts"},
+                                    where));
+  a.job_failed = al["job_failed"].value_or(a.job_failed);
+  a.schedule_missed = al["schedule_missed"].value_or(a.schedule_missed);
+  CRONQ_ASSIGN_OR_RETURN(a.schedule_late, NonNegative(al, "schedule_late_ms", a.schedule_late, where));
+  CRONQ_ASSIGN_OR_RETURN(a.oldest_waiting, NonNegative(al, "oldest_waiting_ms", a.oldest_waiting, where));
+  CRONQ_ASSIGN_OR_RETURN(a.check_every, NonNegative(al, "check_every_ms", a.check_every, where));
+  if (a.check_every < 100) return Status::InvalidArgument(where + ": check_every_ms must be at least 100");
+  a.max_per_minute = static_cast<int>(al["max_per_minute"].value_or(int64_t{a.max_per_minute}));
+  a.attempts = static_cast<int>(al["attempts"].value_or(int64_t{a.attempts}));
+  if (a.max_per_minute < 1) return Status::InvalidArgument(where + ": max_per_minute must be at least 1");
+  if (a.attempts < 1 || a.attempts > 100) return Status::InvalidArgument(where + ": attempts must be 1..100");
+  if (const toml::array* hooks = al["webhooks"].as_array()) {
+    for (const toml::node& n : *hooks) {
+      const toml::table* h = n.as_table();
+      if (!h) return Status::InvalidArgument(where + ": each [[alerts.webhooks]] entry must be a table");
+      CRONQ_RETURN_IF_ERROR(UnknownKeys(*h, {"url", "format"}, path + " [[alerts.webhooks]]"));
+      push::Webhook w;
+      w.url = (*h)["url"].value_or(std::string());
+      w.format = (*h)["format"].value_or(std::string("json"));
+      if (w.format != "json" && w.format != "slack")
+        return Status::InvalidArgument(path + " [[alerts.webhooks]]: format must be \"json\" or \"slack\"");
+      push::HttpCall probe;
+      probe.url = w.url;
+      probe.method = "POST";
+      if (Status st = push::ValidateHttpCall(probe); !st.ok())
+        return Status::InvalidArgument(path + " [[alerts.webhooks]]: " + st.message());
+      a.webhooks.push_back(std::move(w));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status LoadConfigFile(const std::string& path, Config& cfg) {
@@ -30,7 +75,7 @@ Status LoadConfigFile(const std::string& path, Config& cfg) {
   }
   CRONQ_RETURN_IF_ERROR(UnknownKeys(
       t, {"data_dir", "listen", "redis", "redis_prefix", "threads", "admin_token", "log_level", "log_jobs", "body_limit",
-          "tokens", "schedules", "push_ca_file"},
+          "tokens", "schedules", "alerts", "push_ca_file"},
       path));
   cfg.data_dir = t["data_dir"].value_or(cfg.data_dir);
   cfg.listen = t["listen"].value_or(cfg.listen);
@@ -63,6 +108,7 @@ Status LoadConfigFile(const std::string& path, Config& cfg) {
       cfg.tokens.push_back(std::move(token));
     }
   }
+  if (const toml::table* al = t["alerts"].as_table()) CRONQ_RETURN_IF_ERROR(LoadAlerts(*al, path, cfg.alerts));
   if (const toml::array* arr = t["schedules"].as_array()) {
     for (const toml::node& n : *arr) {
       const toml::table* sched = n.as_table();

@@ -24,6 +24,7 @@
 #include "engine/engine.h"
 #include "net/http_server.h"
 #include "push/deliverer.h"
+#include "push/alerts.h"
 #include "push/http_caller.h"
 #include "storage/redis_store.h"
 #include "storage/sqlite_store.h"
@@ -217,10 +218,16 @@ int RunServer(Config cfg) {
     eopt.shared_poll = kSharedPollMs;
     eopt.shared_refresh = kSharedRefreshMs;
   }
-  eopt.on_batch = [&api_ptr](const BatchReport& r) { api_ptr->OnBatch(r); };
+  push::Alerter* alerter_ptr = nullptr;  // likewise
+  eopt.on_batch = [&api_ptr, &alerter_ptr](const BatchReport& r) {
+    api_ptr->OnBatch(r);
+    alerter_ptr->OnBatch(r);
+  };
   Engine engine(**store, clock, eopt);
   api::Api api(engine, token_set, clock);
   api_ptr = &api;
+  push::Alerter alerter(engine, cfg.alerts);
+  alerter_ptr = &alerter;
 
   net::ServerOptions sopt;
   sopt.host = listen->first;
@@ -252,13 +259,22 @@ int RunServer(Config cfg) {
   caller.Start();
   push::Deliverer deliverer(engine, clock, **outbound);
   deliverer.Start();
+  // Alerts are jobs of the internal queue cronq:alerts, delivered like URL calls.
+  push::HttpCaller alert_caller(engine, clock, **outbound, push::HttpCallerOptions{std::string(push::kAlertQueue), 2});
+  if (alerter.enabled()) {
+    alert_caller.Start();
+    alerter.Start();
+  }
   if (Status st = UpsertConfigSchedules(cfg, engine); !st.ok()) {
     std::fprintf(stderr, "cronq: %s\n", st.message().c_str());
     caller.RequestStop();
     deliverer.RequestStop();
+    alert_caller.RequestStop();
+    alerter.Stop();
     engine.Stop();
     caller.Join();
     deliverer.Join();
+    alert_caller.Join();
     http.Stop(0);
     return 2;
   }
@@ -280,10 +296,13 @@ int RunServer(Config cfg) {
   // it is retried after the restart (at least once).
   caller.RequestStop();
   deliverer.RequestStop();
+  alert_caller.RequestStop();
+  alerter.Stop();
   api.Stop();  // ends the event streams
   engine.Stop();
   caller.Join();
   deliverer.Join();
+  alert_caller.Join();
   http.Stop(5'000);
   spdlog::info("event=server.stopped");
   spdlog::shutdown();

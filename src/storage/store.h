@@ -57,7 +57,7 @@ struct FailSpec {
   bool timed_out = false;
   // The retry waits exactly this long instead of the backoff (e.g. an app's
   // Retry-After). Ignored when no attempt is left.
-  std::optional<Millis> retry_delay;
+  std::optional<Millis> retry_delay = std::nullopt;
 };
 
 struct ExtendSpec {

@@ -134,7 +134,6 @@ test('log in, then counts move while jobs are enqueued', async () => {
     for (let i = 0; i < 5; i++) await call('POST', '/v1/queues/live/jobs', { name: `job-${i}` });
     await until(async () => Number(await waiting()) === before + 5, 'the waiting count to move');
     assert.equal(await page.evaluate(() => window.__sameDocument), true, 'updated live, without a reload');
-    await shot(page, 'overview');
   } finally { await ctx.close(); }
 });
 
@@ -226,5 +225,8 @@ test('the schedules page shows a missed slot', async () => {
     await page.goto(base + '/ui/#/audit');
     await page.waitForSelector('text=schedule.pause', { timeout: T });
     await shot(page, 'audit');
+    await page.goto(base + '/ui/#/');
+    await page.waitForSelector('tr[data-queue="mail"] svg.spark', { timeout: T });  // the last hour's bars
+    await shot(page, 'overview');
   } finally { await ctx.close(); }
 });

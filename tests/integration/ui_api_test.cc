@@ -163,6 +163,11 @@ TEST_F(UiApi, MetricsCountRealTraffic) {
   fail(jobs[3], false);
   fail(jobs[4], true);
   EXPECT_EQ(s().Call("GET", "/v1/queues/nope-404").status, 404);
+  // One worker fetched from mq (the same client connection each time): one connected worker.
+  auto listed = s().Call("GET", "/v1/queues");
+  ASSERT_EQ(listed.json["queues"][0]["name"], "mq");
+  EXPECT_EQ(listed.json["queues"][0]["workers"], 1);
+  EXPECT_EQ(s().Call("GET", "/v1/queues/mq").json["workers"], 1);
 
   auto r = s().Call("GET", "/metrics", "", kReadToken);
   ASSERT_EQ(r.status, 200) << r.body;

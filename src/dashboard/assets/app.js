@@ -98,7 +98,9 @@ function button(label, onclick, cls) { return h('button', { type: 'button', clas
 function table(head, rows, empty) {
   if (!rows.length) return h('p', { class: 'muted' }, empty || 'Nothing here.');
   return h('div', { class: 'table-wrap' }, h('table', {},
-    h('thead', {}, h('tr', {}, head.map(c => h('th', { class: c.endsWith('#') ? 'num' : null }, c.replace(/#$/, ''))))),
+    h('thead', {}, h('tr', {}, head.map(c => h('th', {  // "~Name": hidden on phones; "Name#": a number
+      class: [c.endsWith('#') ? 'num' : '', c.startsWith('~') ? 'hide-sm' : ''].join(' ').trim() || null,
+    }, c.replace(/#$/, '').replace(/^~/, ''))))),
     h('tbody', {}, rows)));
 }
 
@@ -216,11 +218,12 @@ function overviewView() {
         STATES.map(s => h('td', { class: 'num', 'data-count': s },
           h('a', { href: `#/queues/${enc(q.name)}?state=${s}` }, q.counts[s]))),
         h('td', { class: 'num', 'data-oldest': '' }, fmtAge(q.oldestWaitingAgeMs)),
+        h('td', { class: 'num hide-sm', 'data-workers': '', title: 'workers that fetched in the last minute' }, q.workers),
         h('td', { class: 'hide-sm' }, tp.completed.length ? sparkline(tp) : null,
           h('span', { class: 'muted' }, `${sum(tp.completed)} done, ${sum(tp.failed)} failed`)),
         h('td', {}, actions));
     });
-    put(body, table(['Queue', ...STATES.map(s => s + '#'), 'Oldest waiting#', 'Last hour', ''], rows,
+    put(body, table(['Queue', ...STATES.map(s => s + '#'), 'Oldest waiting#', '~Workers#', '~Last hour', ''], rows,
       'No queues yet: enqueue a job (POST /v1/queues/{queue}/jobs) and it shows up here.'));
   };
   const load = async () => {
@@ -237,6 +240,7 @@ function overviewView() {
       const row = body.querySelector(`tr[data-queue="${CSS.escape(q.name)}"]`);
       for (const s of STATES) row.querySelector(`[data-count="${s}"] a`).textContent = q.counts[s];
       row.querySelector('[data-oldest]').textContent = fmtAge(q.oldestWaitingAgeMs);
+      row.querySelector('[data-workers]').textContent = q.workers;
     }
   };
   let tpTimer = 0;
@@ -346,7 +350,7 @@ function queueView(name, params) {
       h('td', { class: 'num' }, `${j.attemptsMade}/${j.opts.attempts}`),
       h('td', { class: 'err-text', title: j.failedReason || '' }, j.failedReason || ''),
       h('td', {}, jobActions(j))));
-    put(list, table(['Id', 'Name', 'State', 'Created', 'Attempts#', 'Error', ''], rows,
+    put(list, table(['Id', 'Name', 'State', '~Created', 'Attempts#', 'Error', ''], rows,
       q || from || to ? 'No job matches this search.' : 'No jobs in this state.'));
     put(pager, 
       cursors.length > 1 ? button('← Newer', () => { cursors.pop(); load(); }) : null,
@@ -402,7 +406,7 @@ function jobView(queue, id) {
         h('div', { class: 'card' }, h('h2', {}, 'Progress'), h('pre', {}, pretty(j.progress)),
           h('h2', {}, 'Result'), h('pre', { 'data-field': 'result' }, pretty(j.returnvalue)))),
       h('h2', {}, 'Attempts'),
-      table(['#', 'Started', 'Took#', 'Outcome', 'Worker', 'Error'], attempts, 'No attempt yet.'),
+      table(['#', 'Started', 'Took#', 'Outcome', '~Worker', 'Error'], attempts, 'No attempt yet.'),
       h('h2', {}, 'Logs'),
       j.logs.length ? h('pre', {}, j.logs.map(l => `${fmtTime(l.at)}  ${l.line}\n`).join('')) : h('p', { class: 'muted' }, 'No log lines.'),
       j.stacktrace ? [h('h2', {}, 'Last stack'), h('pre', {}, j.stacktrace)] : null);
@@ -432,7 +436,7 @@ function schedulesView() {
   const el = h('section', {}, h('h1', {}, 'Schedules'), body);
   const load = async () => {
     const { schedules } = await api('GET', '/v1/schedules');
-    put(body, table(['Name', 'Cron', 'Target', 'Next run', 'Missed runs', ''], schedules.map(s => h('tr', {},
+    put(body, table(['Name', 'Cron', '~Target', 'Next run', '~Missed runs', ''], schedules.map(s => h('tr', {},
       h('td', {}, h('a', { href: `#/schedules/${enc(s.name)}` }, s.name), ' ', s.paused ? badge('paused') : null),
       h('td', {}, h('code', {}, s.cron), h('span', { class: 'muted' }, ` ${s.tz}`)),
       h('td', { class: 'hide-sm' }, targetText(s.target)),
@@ -472,7 +476,7 @@ function scheduleView(name) {
           s.nextRuns.length ? h('ol', {}, s.nextRuns.map(t => h('li', {}, fmtTime(t), h('span', { class: 'muted' }, ` (${t})`))))
                             : h('p', { class: 'muted' }, s.paused ? 'Paused.' : 'No further runs.'))),
       h('h2', {}, 'Slot history'),
-      table(['Due', 'Status', 'Lateness#', 'Job', 'Note'], rows, 'No slot handled yet.'));
+      table(['Due', 'Status', 'Lateness#', 'Job', '~Note'], rows, 'No slot handled yet.'));
   };
   const onJobs = data => { if (data.slots.some(x => x.schedule === name)) load().catch(() => {}); };
   return { el, load, onJobs };
@@ -488,7 +492,7 @@ function auditView() {
   const load = async () => {
     const c = cursors[cursors.length - 1];
     const page = await api('GET', `/v1/audit?limit=50${c ? '&cursor=' + enc(c) : ''}`);
-    put(body, table(['When', 'Who', 'Action', 'Target', 'Detail'], page.entries.map(e => h('tr', {},
+    put(body, table(['When', 'Who', 'Action', 'Target', '~Detail'], page.entries.map(e => h('tr', {},
       h('td', {}, fmtTime(e.at)),
       h('td', {}, e.actor, h('span', { class: 'muted' }, ` (${e.scope})`)),
       h('td', {}, h('code', {}, e.action)),
