@@ -40,4 +40,8 @@ struct Api::Ctx {
   }
 };
 
+// The integer query parameter `name` (def when absent), InvalidArgument naming it
+// when it is not an integer in [lo, hi].
+Result<int64_t> QueryInt(const net::HttpRequest& req, const char* name, int64_t def, int64_t lo, int64_t hi);
+
 }  // namespace cronq::api

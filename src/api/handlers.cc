@@ -25,6 +25,8 @@ json StatusEntry(const std::string& id, const Status& st) {
   return e;
 }
 
+}  // namespace
+
 Result<int64_t> QueryInt(const net::HttpRequest& req, const char* name, int64_t def, int64_t lo, int64_t hi) {
   std::optional<std::string> v = req.Query(name);
   if (!v || v->empty()) return def;
@@ -38,8 +40,6 @@ Result<int64_t> QueryInt(const net::HttpRequest& req, const char* name, int64_t 
                                    std::to_string(hi));
   }
 }
-
-}  // namespace
 
 void Api::Healthz(Ctx& c) { c.Json(200, {{"status", "ok"}, {"version", opt_.version}}); }
 

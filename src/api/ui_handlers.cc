@@ -9,20 +9,6 @@
 namespace cronq::api {
 namespace {
 
-Result<int64_t> QueryNumber(const net::HttpRequest& req, const char* name, int64_t def, int64_t lo, int64_t hi) {
-  std::optional<std::string> v = req.Query(name);
-  if (!v || v->empty()) return def;
-  try {
-    size_t used = 0;
-    int64_t n = std::stoll(*v, &used);
-    if (used != v->size() || n < lo || n > hi) throw std::out_of_range("");
-    return n;
-  } catch (...) {
-    return Status::InvalidArgument(std::string(name) + " must be an integer between " + std::to_string(lo) + " and " +
-                                   std::to_string(hi));
-  }
-}
-
 std::string SessionCookie(const std::string& value, Millis max_age) {
   return std::string(kSessionCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
          std::to_string(max_age / 1000);
@@ -76,7 +62,7 @@ void Api::Logout(Ctx& c) {
 }
 
 void Api::ListAudit(Ctx& c) {
-  Result<int64_t> limit = QueryNumber(c.req, "limit", 50, 1, 1000);
+  Result<int64_t> limit = QueryInt(c.req, "limit", 50, 1, 1000);
   if (!limit.ok()) return c.Error(limit.status());
   AuditQuery q{static_cast<int>(*limit), c.req.Query("cursor").value_or("")};
   engine_.ListAudit(std::move(q), c.Then<AuditPage>([](Ctx& c, AuditPage p) {
