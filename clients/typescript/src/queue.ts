@@ -4,7 +4,7 @@ import { CronqError, HttpClient, seg, type ConnectionOptions } from './http.js';
 import { Job } from './job.js';
 import type {
   BatchEnqueueResult, JobDetailJson, JobOptions, JobPage, JobState, NewJob, Ok, PauseResult, QueueInfo,
-  ScheduleDefinition, ScheduleDetailJson, ScheduleJson, ScheduleList,
+  QueueSettings, ScheduleDefinition, ScheduleDetailJson, ScheduleJson, ScheduleList,
 } from './wire.js';
 
 export type JobsOptions = JobOptions;
@@ -176,6 +176,22 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   /** Leases jobs again (admin token). */
   async resume(): Promise<void> {
     await this.client.request<PauseResult>('POST', `${this.base}/resume`, undefined, { op: 'resume' });
+  }
+
+  /**
+   * Changes the queue's settings (admin token); fields left out stay as they are.
+   * `push` makes it a push queue, whose jobs cronq POSTs signed to a URL
+   * (docs/push-protocol.md), and `push: null` a pull queue again;
+   * `defaultJobOptions` are the attempts and backoff of jobs that set none.
+   * Resolves with the queue as the server keeps it, secrets shown as "***".
+   */
+  async setSettings(settings: QueueSettings): Promise<QueueInfo> {
+    return this.client.request<QueueInfo>('PUT', this.base, settings, { op: 'putQueue' });
+  }
+
+  /** Counts and settings of the queue, or undefined before its first use. */
+  async getInfo(): Promise<QueueInfo | undefined> {
+    return this.info();
   }
 
   async isPaused(): Promise<boolean> {

@@ -114,6 +114,25 @@ describe('Queue', () => {
     c.close();
   });
 
+  test('setSettings makes a push queue with job defaults, and a pull queue again', async () => {
+    const q = queue('q-settings');
+    assert.equal(await q.getInfo(), undefined);
+    // Port 9 (discard) is closed here: deliveries fail and retry, which this test does not watch.
+    const info = await q.setSettings({
+      push: { url: 'http://127.0.0.1:9/api/jobs', secrets: ['current-secret', 'next-secret'], timeoutMs: 5000, concurrency: 2 },
+      defaultJobOptions: { attempts: 4, backoff: { type: 'fixed', delay: 60_000 } },
+    });
+    assert.equal(info.push?.url, 'http://127.0.0.1:9/api/jobs');
+    assert.deepEqual(info.push?.secrets, ['***', '***']);
+    assert.equal(info.defaultJobOptions?.attempts, 4);
+    const job = await q.add('deliver-me');
+    assert.equal((await q.getJob(job.id))?.opts.attempts, 4);
+    const pull = await q.setSettings({ push: null });
+    assert.equal(pull.push, null);
+    assert.equal(pull.defaultJobOptions?.attempts, 4);
+    assert.equal((await q.getInfo())?.push, null);
+  });
+
   test('1000 concurrent adds go out in a few batch requests, each caller gets its own job', async () => {
     const client = new HttpClient(connection);
     const q = new Queue('q-coalesce', { connection: client });
