@@ -1,8 +1,11 @@
 // Private to storage/: the text encodings of job options that both backends
 // store (backoff "e,1000,0.25,0", retention "r" | "count,age", options
-// "a=3;p=1;..."). Defined with the SQLite backend, which introduced them.
+// "a=3;p=1;...") and the numeric ids and cursors both use. Defined with the
+// SQLite backend, which introduced them.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,5 +25,8 @@ std::string EncodeJobOptions(const NewJob& job);
 void DecodeJobOptions(std::string_view s, NewJob& job);
 // "a", "b", "ab" or "": the options `job` left unset.
 std::string UnsetOptions(const NewJob& job);
+// A positive decimal number, as job ids that are row numbers and the list cursors
+// are written; nullopt for anything else (a caller-chosen jobId, a bad cursor).
+std::optional<int64_t> NumericId(std::string_view id);
 
 }  // namespace cronq::sqlite

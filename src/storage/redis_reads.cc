@@ -16,6 +16,15 @@ namespace {
 
 constexpr int kDueLimit = 5000;  // jobs per kind per pass; the engine loops while work is due
 
+// The ZREVRANGEBYSCORE bound of a page that continues after `cursor` (a seq):
+// everything newest first when there is no cursor.
+Result<std::string> ScoreBefore(std::string_view cursor) {
+  if (cursor.empty()) return std::string("+inf");
+  std::optional<int64_t> c = sqlite::NumericId(cursor);
+  if (!c) return Status::InvalidArgument("bad cursor");
+  return "(" + std::to_string(*c);
+}
+
 int64_t ToInt(const std::string& s) {
   int64_t v = 0;
   std::from_chars(s.data(), s.data() + s.size(), v);
@@ -253,14 +262,7 @@ Result<Job> RedisStore::GetJob(std::string_view queue, std::string_view id) {
 // filters walk the queue's index of all jobs in chunks, reading each chunk's
 // hashes in one pipeline.
 Result<JobPage> RedisStore::ListJobs(std::string_view queue, const JobQuery& q) {
-  std::string before = "+inf";
-  if (!q.cursor.empty()) {
-    int64_t c = 0;
-    auto [p, ec] = std::from_chars(q.cursor.data(), q.cursor.data() + q.cursor.size(), c);
-    if (ec != std::errc() || p != q.cursor.data() + q.cursor.size() || c <= 0)
-      return Status::InvalidArgument("bad cursor");
-    before = "(" + std::to_string(c);
-  }
+  CRONQ_ASSIGN_OR_RETURN(std::string before, ScoreBefore(q.cursor));
   std::string index = Key("q/" + std::string(queue) + "/all");
   if (q.state == JobState::kCompleted) index = Key("q/" + std::string(queue) + "/done");
   if (q.state == JobState::kFailed) index = Key("q/" + std::string(queue) + "/failed");
@@ -430,14 +432,7 @@ Result<std::vector<SlotRecord>> RedisStore::ListSlots(std::string_view name, int
 }
 
 Result<AuditPage> RedisStore::ListAudit(const AuditQuery& q) {
-  std::string before = "+inf";
-  if (!q.cursor.empty()) {
-    int64_t c = 0;
-    auto [p, ec] = std::from_chars(q.cursor.data(), q.cursor.data() + q.cursor.size(), c);
-    if (ec != std::errc() || p != q.cursor.data() + q.cursor.size() || c <= 0)
-      return Status::InvalidArgument("bad cursor");
-    before = "(" + std::to_string(c);
-  }
+  CRONQ_ASSIGN_OR_RETURN(std::string before, ScoreBefore(q.cursor));
   CRONQ_ASSIGN_OR_RETURN(Reply r, conn_.Run({"ZREVRANGEBYSCORE", Key("audit"), before, "-inf", "LIMIT", "0",
                                              std::to_string(q.limit + 1)}));
   if (r.IsError()) return CheckReply(r);

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "storage/encoding.h"
 #include "storage/sqlite_db.h"
 #include "storage/sqlite_store.h"
 
@@ -117,15 +118,8 @@ class SqliteStore final : public Store {
   const JobDefaults* DefaultsOf(const std::string& queue) const;
 };
 
-// Helpers shared by both files.
-std::string EncodeBackoff(const Backoff& b);
-Backoff DecodeBackoff(std::string_view s);
-std::string EncodeRetention(const Retention& r);
-Retention DecodeRetention(std::string_view s);
+// Helpers shared by both files (the option encodings and NumericId are in encoding.h).
 std::string JobIdOf(int64_t seq, std::string_view custom_id);
-// Numeric ids are row numbers; anything else is a caller-chosen jobId.
-std::optional<int64_t> NumericId(std::string_view id);
-std::string EncodeOptions(const JobOptions& o);
 
 // The columns of a leased job that acknowledging it needs, read by ReadHeld.
 #define CRONQ_HELD_COLUMNS                                                                                 \
