@@ -113,7 +113,7 @@ void Engine::Loop() {
       for (;;) {
         if (!queue_.empty() || stopping_ || poked_) break;
         const TimeMs now = clock_.Now();
-        Deadlines d = deadlines_;
+        Deadlines d = WakeDeadlines();
         for (const auto& [q, ws] : waiters_)
           for (const Waiter& w : ws)
             if (!d.next_waiter || w.deadline < *d.next_waiter) d.next_waiter = w.deadline;
@@ -155,17 +155,26 @@ void Engine::RunBatch(std::vector<Op>& ops) {
   if (!st.ok()) {
     for (Op& op : ops) op.abort(st);
   } else {
+    int promoted = 0;
     if (!deadlines_known_ || StoreWorkDue(deadlines_, now)) {
       Result<DueWork> due = store_.RunDue(now, Unit());
       if (due.ok()) {
+        promoted = due->promoted;
         b.woken.insert(due->woken_queues.begin(), due->woken_queues.end());
         for (AttemptEnd& e : due->ended) b.ended.push_back(std::move(e));
       } else {
         spdlog::error("due pass failed: {}", due.status().ToString());
       }
     }
-    if (!deadlines_known_ || (deadlines_.next_schedule && *deadlines_.next_schedule <= now)) {
-      FireSchedules(store_, now, b);
+    // Claiming ahead yields to promotion: a batch that made jobs due now commits
+    // without it (the next batch follows at once), unless the earliest slot to
+    // claim is less than half the lead away.
+    const Millis lead = opt_.schedule_lead;
+    const std::optional<TimeMs> ahead = deadlines_.next_schedule_ahead;
+    const bool ahead_due = lead > 0 && ahead && *ahead - lead <= now && (promoted == 0 || *ahead - now <= lead / 2);
+    const bool sched_due = deadlines_.next_schedule && *deadlines_.next_schedule <= now;
+    if (!deadlines_known_ || sched_due || ahead_due) {
+      FireSchedules(store_, now, ahead_due || (!deadlines_known_ && promoted == 0) ? now + lead : now, b);
     }
     for (Op& op : ops) {
       if (Reply r = op.run(store_, now, b)) b.replies.push_back(std::move(r));
@@ -236,6 +245,15 @@ void Engine::RunBatch(std::vector<Op>& ops) {
   if (d.ok()) deadlines_ = *d;
   ExpireWaiters(now, /*all=*/false);
   FlushOutbox();
+}
+
+Deadlines Engine::WakeDeadlines() const {
+  Deadlines d = deadlines_;
+  if (opt_.schedule_lead > 0 && d.next_schedule_ahead) {
+    const TimeMs claim_at = *d.next_schedule_ahead - opt_.schedule_lead;
+    if (!d.next_schedule || claim_at < *d.next_schedule) d.next_schedule = claim_at;
+  }
+  return d;
 }
 
 // Hands newly waiting jobs to parked fetches, oldest fetch first, inside the

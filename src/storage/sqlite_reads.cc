@@ -139,9 +139,10 @@ Result<Deadlines> SqliteStore::NextDeadlines() {
       "SELECT MIN(lease_expires) FROM jobs WHERE state = 2",
       "SELECT MIN(expire_at) FROM jobs WHERE expire_at IS NOT NULL",
       "SELECT MIN(next_due) FROM schedules WHERE paused = 0 AND next_due IS NOT NULL",
+      "SELECT MIN(next_due) FROM schedules WHERE paused = 0 AND next_due IS NOT NULL AND overlap = 0",
   };
-  std::optional<TimeMs> found[4];
-  for (int i = 0; i < 4; ++i) {
+  std::optional<TimeMs> found[5];
+  for (int i = 0; i < 5; ++i) {
     CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare(kSql[i]));
     if (s.Step() && !s.IsNull(0)) found[i] = s.Int(0);
     CRONQ_RETURN_IF_ERROR(Poison(s.status()));
@@ -151,6 +152,7 @@ Result<Deadlines> SqliteStore::NextDeadlines() {
   d.next_lease = found[1];
   d.next_retention = found[2];
   d.next_schedule = found[3];
+  d.next_schedule_ahead = found[4];
   return d;
 }
 
