@@ -15,6 +15,7 @@ namespace cronq::redis {
 namespace {
 
 constexpr int kDueLimit = 5000;  // jobs per kind per pass; the engine loops while work is due
+constexpr int kPromoteLimit = 1000;  // delayed jobs promoted per pass, as in the SQLite backend
 
 // The ZREVRANGEBYSCORE bound of a page that continues after `cursor` (a seq):
 // everything newest first when there is no cursor.
@@ -143,7 +144,7 @@ Result<DueWork> RedisStore::RunDue(TimeMs now, double unit) {
   DueWork out;
   std::set<std::string> woken;
   {
-    CRONQ_ASSIGN_OR_RETURN(Reply r, Eval(kPromoteDue, {std::to_string(now), std::to_string(kDueLimit)}));
+    CRONQ_ASSIGN_OR_RETURN(Reply r, Eval(kPromoteDue, {std::to_string(now), std::to_string(kPromoteLimit)}));
     if (r.Size() == 0) return Poison(Status::Internal("redis: bad promote reply"));
     out.promoted = static_cast<int>(Int(r.At(0)));
     for (size_t i = 1; i < r.Size(); ++i) woken.insert(Str(r.At(i)));

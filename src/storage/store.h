@@ -223,7 +223,9 @@ class Store {
 
   // --- time --------------------------------------------------------------
   // Promotes due delayed jobs, expires leases (stall or timeout), deletes finished
-  // jobs past their retention age.
+  // jobs past their retention age. Each kind is bounded per call (promotion to
+  // 1,000 jobs, earliest first, so that many jobs due at one instant become
+  // visible chunk by chunk); NextDeadlines then still shows the rest as due.
   virtual Result<DueWork> RunDue(TimeMs now, double unit) = 0;
   virtual Result<Deadlines> NextDeadlines() = 0;
 

@@ -1068,4 +1068,32 @@ TEST_P(Conformance, WithdrawTakesBackOnlyDelayedSlotsStillAhead) {
   EXPECT_EQ(Batch([](Store& s) { return s.ListSlots("nightly", 10); })->size(), 3u);
 }
 
+TEST_P(Conformance, ManyJobsDueAtOneInstantArePromotedInChunksEarliestFirst) {
+  Batch([](Store& s) {
+    for (int i = 0; i < 2500; ++i) {
+      NewJob j{"tick", "{}", {}};
+      j.opts.delay = i < 10 ? 500 : 1000;  // ten due earlier than the rest
+      EXPECT_TRUE(s.Enqueue("burst", j, kT0).ok());
+    }
+    return Status::Ok();
+  });
+  DueWork first = Due(kT0 + 1000);
+  EXPECT_GT(first.promoted, 0);
+  EXPECT_LT(first.promoted, 2500);  // a bounded chunk: its commit makes these visible first
+  auto d = Batch([](Store& s) { return s.NextDeadlines(); });
+  ASSERT_TRUE(d->next_delayed.has_value());
+  EXPECT_LE(*d->next_delayed, kT0 + 1000);  // the rest is still due: the engine runs again at once
+  EXPECT_EQ(Counts("burst")[0], first.promoted);
+  std::vector<Lease> ls = Take("burst", 10, kT0 + 1000);
+  ASSERT_EQ(ls.size(), 10u);
+  for (const Lease& l : ls) EXPECT_LE(std::stoll(l.id), 10) << "the earliest due were promoted first";
+  int total = first.promoted, passes = 1;
+  while (total < 2500 && passes < 100) {
+    total += Due(kT0 + 1000).promoted;
+    ++passes;
+  }
+  EXPECT_EQ(total, 2500);
+  EXPECT_EQ(Batch([](Store& s) { return s.NextDeadlines(); })->next_delayed, std::nullopt);
+}
+
 }  // namespace cronq::testing
