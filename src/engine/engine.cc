@@ -198,10 +198,11 @@ void Engine::RunBatch(std::vector<Op>& ops) {
   }
   if (st.ok()) {
     for (const SlotRecord& r : b.slots) {
-      spdlog::info("event=schedule.slot schedule={} due={} status={} lateness_ms={} job={}{}{}", r.schedule,
+      spdlog::info("event=schedule.slot schedule={} due={} status={} lateness_ms={} job={}{}{}{}", r.schedule,
                    FireId(r.schedule, r.due_at).substr(r.schedule.size() + 1), SlotStatusName(r.status),
-                   r.handled_at - r.due_at, r.job_id.empty() ? "-" : r.job_id, r.note.empty() ? "" : " note=",
-                   r.note.empty() ? "" : spdlog::fmt_lib::format("{:?}", r.note));
+                   r.handled_at - r.due_at, r.job_id.empty() ? "-" : r.job_id,
+                   r.claimed_at < r.handled_at ? " ahead_ms=" + std::to_string(r.handled_at - r.claimed_at) : "",
+                   r.note.empty() ? "" : " note=", r.note.empty() ? "" : spdlog::fmt_lib::format("{:?}", r.note));
     }
   }
   if (!st.ok()) {

@@ -214,6 +214,7 @@ int RunServer(Config cfg) {
   EngineOptions eopt;
   eopt.post = [&http_ptr](std::function<void()> fn) { http_ptr->Post(std::move(fn)); };
   eopt.log_jobs = cfg.log_jobs;
+  eopt.schedule_lead = cfg.schedule_lead_ms;
   if (shared) {  // other replicas share the store: look for their work (docs/deployment.md)
     eopt.shared_poll = kSharedPollMs;
     eopt.shared_refresh = kSharedRefreshMs;

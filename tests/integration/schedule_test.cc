@@ -97,6 +97,17 @@ TEST(Schedules, EverySecondAcrossRestartsFiresEachSlotOnce) {
     prompt += e["latenessMs"].get<int64_t>() < 200;
   }
   EXPECT_GE(prompt * 2, fired) << h.dump();
+  // While up, slots of this overlap-allow schedule are claimed ahead: claimed before
+  // their instant, handled at it, their job delayed until then.
+  int ahead = 0;
+  for (const json& e : h) {
+    const int64_t claimed = e["claimedAt"].get<int64_t>(), handled = e["handledAt"].get<int64_t>();
+    EXPECT_LE(claimed, handled) << e.dump();
+    if (claimed == handled) continue;
+    ++ahead;
+    EXPECT_EQ(e["latenessMs"], 0) << e.dump();
+  }
+  EXPECT_GE(ahead, 1) << h.dump();
 }
 
 TEST(Schedules, CompletedAndFailedRunsShowInTheHistory) {
