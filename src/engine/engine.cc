@@ -139,19 +139,17 @@ void Engine::TakeQueued(std::vector<Op>& ops) {
 void Engine::RunQueuedHere() {
   std::unique_lock run(run_mu_, std::try_to_lock);
   std::vector<Op> ops;
+  bool left = false;
   {
     std::lock_guard lk(mu_);
     run_here_pending_ = false;
     // A batch is running (the engine thread takes the queue when it ends), or
     // the engine is stopping (its thread runs what is queued before it exits).
-    if (!run.owns_lock() || stopping_ || !running_) {
-      if (!queue_.empty()) poked_ = true;
-    } else {
-      TakeQueued(ops);
-    }
+    if (!run.owns_lock() || stopping_ || !running_) left = !queue_.empty();
+    else TakeQueued(ops);
   }
-  if (ops.empty()) {
-    cv_.notify_one();
+  if (ops.empty()) {  // nothing here (the engine thread took it), or left to the engine thread
+    if (left) cv_.notify_one();
     return;
   }
   {
