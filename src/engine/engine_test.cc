@@ -267,12 +267,19 @@ TEST(EngineRunLater, RunsIdleBatchesOnTheSubmittingThread) {
   // Let the engine thread go idle: past its first look at the store (it polls
   // every 100 ms until it knows the deadlines), asleep with nothing due.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  auto added = on_io(std::function<void(Callback<std::vector<EnqueueResult>>)>(
-      [&](auto cb) { engine.Enqueue("q", {J("a")}, cb); }));
-  ASSERT_TRUE(added.ok()) << added.status().ToString();
-  auto commits = recording.threads();
-  ASSERT_FALSE(commits.empty());
-  EXPECT_EQ(commits.back(), io.id()) << "an idle engine's batch should run on the submitting thread";
+  // The engine thread may be busy at that instant on a loaded machine (then it
+  // takes the operation itself): a few tries, at least one runs on the loop.
+  bool ran_here = false;
+  for (int i = 0; i < 20 && !ran_here; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const size_t before = recording.threads().size();
+    auto added = on_io(std::function<void(Callback<std::vector<EnqueueResult>>)>(
+        [&](auto cb) { engine.Enqueue("q", {J("a")}, cb); }));
+    ASSERT_TRUE(added.ok()) << added.status().ToString();
+    auto commits = recording.threads();
+    for (size_t k = before; k < commits.size(); ++k) ran_here = ran_here || commits[k] == io.id();
+  }
+  EXPECT_TRUE(ran_here) << "an idle engine's batch should run on the submitting thread";
   // The engine thread now knows the deadlines (none): it sleeps for a long time.
   std::this_thread::sleep_for(std::chrono::milliseconds(250));
 
