@@ -167,10 +167,6 @@ Result<std::vector<Reply>> RedisStore::EvalMany(ScriptId id, std::vector<Args> c
 
 Status RedisStore::Begin() {
   if (in_batch_) return Status::Internal("Begin() inside a batch");
-  if (stale_journal_) {  // a rollback that could not run: its journal is dropped, not applied later
-    Result<Reply> r = conn_.Run({"DEL", journal_});
-    if (r.ok()) stale_journal_ = false;
-  }
   CRONQ_RETURN_IF_ERROR(conn_.Ensure());
   in_batch_ = true;
   dirty_ = poisoned_ = false;
@@ -178,6 +174,11 @@ Status RedisStore::Begin() {
   return Status::Ok();
 }
 
+// The batch's scripts have run and replied: their writes are in Redis, so the
+// commit only has to drop the journal. That DEL is deferred: it goes out in front
+// of the next command (usually the deadline read that follows every batch), so a
+// commit costs no round trip, and it runs before any later script can append to
+// the journal. A crash before it is sent leaves an unused journal key behind.
 Status RedisStore::Commit() {
   if (!in_batch_) return Status::Internal("Commit() outside a batch");
   if (poisoned_) {
@@ -185,14 +186,7 @@ Status RedisStore::Commit() {
     Rollback();
     return st;
   }
-  if (dirty_ && opt_.journal) {
-    Result<Reply> r = conn_.Run({"DEL", journal_});
-    if (!r.ok() || r->IsError()) {
-      in_batch_ = false;
-      stale_journal_ = true;
-      return r.ok() ? Status::Unavailable("redis: " + r->Str()) : r.status();
-    }
-  }
+  if (dirty_ && opt_.journal) conn_.Defer({"DEL", journal_});
   in_batch_ = false;
   return Status::Ok();
 }
@@ -201,7 +195,8 @@ void RedisStore::Rollback() {
   if (in_batch_ && dirty_ && opt_.journal) {
     Result<Reply> r = conn_.Eval(kRollback, {journal_});
     if (!r.ok() || r->IsError()) {
-      stale_journal_ = true;
+      // Dropped, not applied later: its writes stay (docs/storage-format.md).
+      conn_.Defer({"DEL", journal_});
       spdlog::error("event=redis.rollback_failed journal={} error={:?}", journal_,
                     r.ok() ? r->Str() : r.status().ToString());
     }

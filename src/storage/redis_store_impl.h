@@ -98,7 +98,6 @@ class RedisStore final : public Store {
   std::mt19937_64 rng_;
   std::string journal_;  // this store's undo journal key
   bool in_batch_ = false, dirty_ = false, poisoned_ = false;
-  bool stale_journal_ = false;  // a rollback failed: drop the journal before the next batch
   Status poison_status_;
 };
 
