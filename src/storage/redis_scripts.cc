@@ -206,10 +206,96 @@ local function insert(q, now, o, sc, sd)
 end
 )LUA";
 
-// ARGV[3] queue, [4] now, [5..16] the job (see insert).
+// Adds a run of jobs to one queue, each exactly as insert() would, in order (a
+// jobId repeated inside the run is a duplicate of its first occurrence). One call
+// for the run: the queue check, the queue's defaults and the sequence numbers are
+// read once, the indexes and counters get one command each, and the journal one
+// entry per index instead of several per job.
+// ARGV[3] queue, [4] now, [5..] the jobs, 12 fields each (see insert).
+// -> {id, duplicate (0/1), state, id, ...}, three entries per job
 constexpr const char* kEnqueueLua = R"LUA(
-local id, dup, state = insert(ARGV[3], tonumber(ARGV[4]), 5, nil, nil)
-return {id, dup, state}
+local q, now = ARGV[3], tonumber(ARGV[4])
+local qk = qkey(q)
+local ik = qk .. '/ids'
+local n = (#ARGV - 4) / 12
+local out, fresh, first = {}, {}, {}
+for i = 0, n - 1 do
+  local o = 5 + 12 * i
+  local cid = ARGV[o + 2]
+  local state = 0
+  if tonumber(ARGV[o + 4]) > 0 then state = 1 end
+  local seen = cid ~= '' and first[cid]
+  if seen then
+    out[#out + 1] = cid; out[#out + 1] = 1; out[#out + 1] = seen
+  else
+    local ex = cid ~= '' and redis.call('HGET', ik, cid)
+    if ex then
+      out[#out + 1] = cid; out[#out + 1] = 1; out[#out + 1] = tonumber(redis.call('HGET', jkey(ex), 's'))
+    else
+      if cid ~= '' then first[cid] = state end
+      fresh[#fresh + 1] = {o, state, #out + 1}
+      out[#out + 1] = cid; out[#out + 1] = 0; out[#out + 1] = state
+    end
+  end
+end
+if #fresh == 0 then return out end
+ensure_queue(q, now)
+local defaults = nil
+local last = redis.call('INCRBY', P .. 'seq', #fresh)  -- never undone: ids are never reused
+local jks, seqs, all, wait, waitm, delayed, delayedm, cids, idpairs = {}, {}, {}, {}, {}, {}, {}, {}, {}
+for k, e in ipairs(fresh) do
+  local o, state = e[1], e[2]
+  local seq = num(last - #fresh + k)
+  local name, data, cid, delay = ARGV[o], ARGV[o + 1], ARGV[o + 2], tonumber(ARGV[o + 4])
+  -- ARGV[o + 11]: "a" / "b" / "ab", the options the job left to the queue's defaults.
+  local am, bo = ARGV[o + 5], ARGV[o + 7]
+  local unset = ARGV[o + 11] or ''
+  if unset ~= '' then
+    defaults = defaults or redis.call('HMGET', qk, 'da', 'db')
+    if defaults[1] and string.find(unset, 'a', 1, true) then am = defaults[1] end
+    if defaults[2] and string.find(unset, 'b', 1, true) then bo = defaults[2] end
+  end
+  local jk = jkey(seq)
+  local f = {'q', q, 'n', name, 'd', data, 's', state, 'p', ARGV[o + 3], 'c', num(now), 'am', am,
+             'ms', ARGV[o + 6], 'a', 0, 'st', 0, 'ln', 0}
+  local function opt(k, v) if v ~= '' then f[#f + 1] = k; f[#f + 1] = v end end
+  opt('cid', cid); opt('b', bo); opt('kc', ARGV[o + 9]); opt('kf', ARGV[o + 10])
+  if ARGV[o + 8] ~= '0' then opt('t', ARGV[o + 8]) end
+  if state == 1 then opt('dl', ARGV[o + 4]); opt('r', num(now + delay)) end
+  redis.call('HSET', jk, unpack(f))
+  jks[#jks + 1] = jk
+  seqs[#seqs + 1] = seq
+  all[#all + 1] = seq; all[#all + 1] = seq
+  if state == 0 then
+    wait[#wait + 1] = ARGV[o + 3]; wait[#wait + 1] = wm(seq); waitm[#waitm + 1] = wm(seq)
+  else
+    delayed[#delayed + 1] = num(now + delay); delayed[#delayed + 1] = seq; delayedm[#delayedm + 1] = seq
+  end
+  if cid ~= '' then
+    cids[#cids + 1] = cid
+    idpairs[#idpairs + 1] = cid; idpairs[#idpairs + 1] = seq
+  else
+    out[e[3]] = seq
+  end
+end
+undo('DEL', unpack(jks))
+redis.call('ZADD', qk .. '/all', unpack(all))
+undo('ZREM', qk .. '/all', unpack(seqs))
+if #waitm > 0 then
+  redis.call('ZADD', qk .. '/wait', unpack(wait))
+  hincr(qk, 'c0', #waitm)
+  undo('ZREM', qk .. '/wait', unpack(waitm))
+end
+if #delayedm > 0 then
+  redis.call('ZADD', P .. 'delayed', unpack(delayed))
+  hincr(qk, 'c1', #delayedm)
+  undo('ZREM', P .. 'delayed', unpack(delayedm))
+end
+if #cids > 0 then
+  redis.call('HSET', ik, unpack(idpairs))
+  undo('HDEL', ik, unpack(cids))
+end
+return out
 )LUA";
 
 // ARGV[3] queue, [4] now, [5] lock ms, [6] worker, [7] max, [8..] random token

@@ -243,32 +243,35 @@ Status Stale(std::string_view id, const std::string& state_text) {
 }  // namespace
 
 Result<EnqueueResult> RedisStore::Enqueue(std::string_view queue, const NewJob& job, TimeMs now) {
-  Args a{std::string(queue), std::to_string(now)};
-  AppendJob(a, job);
-  CRONQ_ASSIGN_OR_RETURN(Reply r, Eval(kEnqueue, std::move(a)));
-  if (r.Size() != 3) return Poison(Status::Internal("redis: bad enqueue reply"));
-  return EnqueueResult{Str(r.At(0)), Int(r.At(1)) != 0, StateOf(r.At(2))};
+  CRONQ_ASSIGN_OR_RETURN(std::vector<EnqueueResult> r, EnqueueBatch(queue, {job}, now));
+  return std::move(r.front());
 }
 
-// One pipeline per chunk: the scripts run in order, so a jobId repeated inside the
-// batch is a duplicate of its first occurrence, as with one call per job.
+// One script call per chunk, every chunk in one pipeline. The scripts run in
+// order, so a jobId repeated anywhere in the batch is a duplicate of its first
+// occurrence, as with one call per job. A chunk bounds how long one script holds
+// Redis (other replicas wait meanwhile) and the size of its argument list.
 Result<std::vector<EnqueueResult>> RedisStore::EnqueueBatch(std::string_view queue, const std::vector<NewJob>& jobs,
                                                             TimeMs now) {
-  constexpr size_t kChunk = 512;
+  constexpr size_t kChunk = 256;
+  std::vector<size_t> sizes;
+  std::vector<Args> calls;
+  for (size_t at = 0; at < jobs.size(); at += kChunk) {
+    Args a{std::string(queue), std::to_string(now)};
+    const size_t end = std::min(jobs.size(), at + kChunk);
+    a.reserve(2 + 12 * (end - at) + 2);
+    for (size_t i = at; i < end; ++i) AppendJob(a, jobs[i]);
+    calls.push_back(std::move(a));
+    sizes.push_back(end - at);
+  }
+  CRONQ_ASSIGN_OR_RETURN(std::vector<Reply> rs, EvalMany(kEnqueue, std::move(calls)));
   std::vector<EnqueueResult> out;
   out.reserve(jobs.size());
-  for (size_t at = 0; at < jobs.size(); at += kChunk) {
-    std::vector<Args> calls;
-    for (size_t i = at; i < std::min(jobs.size(), at + kChunk); ++i) {
-      Args a{std::string(queue), std::to_string(now)};
-      AppendJob(a, jobs[i]);
-      calls.push_back(std::move(a));
-    }
-    CRONQ_ASSIGN_OR_RETURN(std::vector<Reply> rs, EvalMany(kEnqueue, std::move(calls)));
-    for (const Reply& r : rs) {
-      if (r.Size() != 3) return Poison(Status::Internal("redis: bad enqueue reply"));
-      out.push_back(EnqueueResult{Str(r.At(0)), Int(r.At(1)) != 0, StateOf(r.At(2))});
-    }
+  for (size_t c = 0; c < rs.size(); ++c) {
+    const Reply& r = rs[c];
+    if (r.Size() != 3 * sizes[c]) return Poison(Status::Internal("redis: bad enqueue reply"));
+    for (size_t i = 0; i < r.Size(); i += 3)
+      out.push_back(EnqueueResult{Str(r.At(i)), Int(r.At(i + 1)) != 0, StateOf(r.At(i + 2))});
   }
   return out;
 }
