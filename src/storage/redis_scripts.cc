@@ -310,23 +310,43 @@ local f0 = redis.call('HMGET', qk, 'paused', 'push')
 if f0[2] and ARGV[8 + max] ~= '1' then return -1 end
 if not f0[2] and ARGV[8 + max] == '1' then return {} end
 if f0[1] == '1' then return {} end
-local out = {}
-for i, m in ipairs(redis.call('ZRANGE', qk .. '/wait', 0, max - 1)) do
-  local seq = unwm(m)
+-- The leased jobs leave `wait` in one ZREMRANGEBYRANK and enter `active` in one
+-- ZADD; each job hash is written with one HSET, its journal entry holding the
+-- previous values read by the same HMGET that reads the job.
+local wk = qk .. '/wait'
+local head = redis.call('ZRANGE', wk, 0, max - 1, 'WITHSCORES')
+if #head == 0 then return {} end
+local n = #head / 2
+redis.call('ZREMRANGEBYRANK', wk, 0, n - 1)
+local back = {}
+for i = 1, #head, 2 do back[#back + 1] = head[i + 1]; back[#back + 1] = head[i] end
+undo('ZADD', wk, unpack(back))
+local out, act, actm = {}, {}, {}
+for i = 1, n do
+  local seq = unwm(head[2 * i - 1])
   local jk = jkey(seq)
-  local f = redis.call('HMGET', jk, 'cid', 'n', 'd', 'a', 'am', 't', 'c', 'ln', 'sc', 'sd')
+  local f = redis.call('HMGET', jk, 'cid', 'n', 'd', 'a', 'am', 't', 'c', 'ln', 'sc', 'sd', 's', 'tk', 'le', 'lt', 'sa',
+                       'w')
   local timeout = tonumber(f[6] or '0')
   local exp, byt = now + lock, 0
   if timeout > 0 and now + timeout <= exp then exp = now + timeout; byt = 1 end
   local ln = tonumber(f[8]) + 1
   local token = num(ln) .. '.' .. ARGV[7 + i]
-  local w = false
-  if worker ~= '' then w = worker end
-  hput(jk, {'s', 2, 'ln', ln, 'tk', token, 'le', num(exp), 'lt', byt, 'sa', num(now), 'w', w})
-  move(q, seq, 0, 2, exp)
+  undo('HFIELDS', jk, 's', f[11], 'ln', f[8], 'tk', f[12], 'le', f[13], 'lt', f[14], 'sa', f[15], 'w', f[16])
+  if worker ~= '' then
+    redis.call('HSET', jk, 's', 2, 'ln', ln, 'tk', token, 'le', num(exp), 'lt', byt, 'sa', num(now), 'w', worker)
+  else
+    redis.call('HSET', jk, 's', 2, 'ln', ln, 'tk', token, 'le', num(exp), 'lt', byt, 'sa', num(now))
+    if f[16] then redis.call('HDEL', jk, 'w') end
+  end
+  act[#act + 1] = num(exp); act[#act + 1] = seq; actm[#actm + 1] = seq
   out[#out + 1] = {f[1] or seq, f[2], f[3], tonumber(f[4]) + 1, token, num(exp), f[7], f[6] or '0', f[5],
                    f[9] or '', f[10] or ''}
 end
+redis.call('ZADD', P .. 'active', unpack(act))
+undo('ZREM', P .. 'active', unpack(actm))
+hincr(qk, 'c0', -n)
+hincr(qk, 'c2', n)
 return out
 )LUA";
 
@@ -359,53 +379,107 @@ end
 return {0, num(exp)}
 )LUA";
 
-// Ends the attempt under lease `token`. ARGV[3] queue, [4] id, [5] token, [6] now,
-// [7] kind (complete | fail | stall), [8] state after, [9] outcome, [10] run_at,
-// [11] message, [12] stack, [13] result, [14] "1": only if the lease has expired.
-// -> {0, name, attempt, started_at} | {1} not found | {2, state} stale | {3} not expired
+// Ends attempts, each under its lease token, in order. ARGV[3] now, [4] "1": only
+// if the lease has expired; then 10 fields per attempt: queue, id, token, kind
+// (complete | fail | stall), state after, outcome, run_at, message, stack, result.
+// -> one reply per attempt: {0, name, attempt, started_at} | {1} not found |
+// {2, state} stale | {3} not expired.
+//
+// The job hash and its attempt list are written per attempt (a later entry for
+// the same job sees the earlier one's effect). The index moves of a plain job
+// (no retention, no schedule slot) are gathered and written once at the end: one
+// ZREM from `active`, one ZADD per target index, one HINCRBY per counter, each
+// with one journal entry. A job with retention or a slot moves at once, because
+// retain() and settle() read the indexes.
 constexpr const char* kFinishLua = R"LUA(
-local q, id, token, now, kind, to = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
-local outcome, runat, msg, stack, result = ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13]
-local seq = resolve(q, id)
-if not seq then return {1} end
-local jk = jkey(seq)
-local f = redis.call('HMGET', jk, 's', 'tk', 'a', 'st', 'sa', 'w', 'n', 'sc', 'sd', 'kc', 'kf', 'p')
-if f[1] ~= '2' or f[2] ~= token then return {2, f[1] or ''} end
-if ARGV[14] == '1' and tonumber(redis.call('ZSCORE', P .. 'active', seq) or '0') > now then return {3} end
-local attempt = tonumber(f[3]) + 1
-local final = to == 3 or to == 4
-local t = {'s', to, 'tk', false, 'le', false, 'lt', false}
-local function add(k, v) t[#t + 1] = k; t[#t + 1] = v end
-if final then add('fa', num(now)) else add('fa', false) end
-local function opt(v) if v == '' then return false end return v end
-if kind == 'complete' then
-  add('a', attempt); add('res', opt(result))
-elseif kind == 'fail' then
-  add('a', attempt); add('fr', opt(msg)); add('stk', opt(stack))
-  if to == 1 then add('r', runat) else add('r', false) end
-else
-  add('st', tonumber(f[4]) + 1)
-  if to == 4 then add('fr', msg) end
+local now, only_expired = tonumber(ARGV[3]), ARGV[4] == '1'
+local out = {}
+local gone, gonem = {}, {}  -- leaving `active`: journal pairs (old score, seq), and the seqs
+local adds = {}             -- index key -> {score, member, ...}
+local counts, order = {}, {}  -- queue key -> field -> delta
+local function count(qk, f, d)
+  if not counts[qk] then counts[qk] = {}; order[#order + 1] = qk end
+  counts[qk][f] = (counts[qk][f] or 0) + d
 end
-hput(jk, t)
-local score = tonumber(seq)
-if to == 0 then score = tonumber(f[12]) elseif to == 1 then score = tonumber(runat) end
-move(q, seq, 2, to, score)
-local ak = jk .. '/att'
-local amsg, astack = msg, stack
-if kind == 'complete' then amsg = '' end
-if kind ~= 'fail' then astack = '' end
-redis.call('RPUSH', ak, enc(attempt, f[5], num(now), outcome, amsg, astack, f[6] or ''))
-undo('RPOP', ak)
-if final then
-  local status = 2
-  if to == 3 then status = 1 end
-  settle(f[8], f[9], status, nil)
+-- Writes the gathered index moves.
+local function flush()
+  if #gonem > 0 then
+    redis.call('ZREM', P .. 'active', unpack(gonem))
+    undo('ZADD', P .. 'active', unpack(gone))
+  end
+  for k, a in pairs(adds) do
+    redis.call('ZADD', k, unpack(a))
+    local ms = {}
+    for i = 2, #a, 2 do ms[#ms + 1] = a[i] end
+    undo('ZREM', k, unpack(ms))
+  end
+  for _, qk in ipairs(order) do
+    for fld, d in pairs(counts[qk]) do
+      if d ~= 0 then hincr(qk, fld, d) end
+    end
+  end
+  gone, gonem, adds, counts, order = {}, {}, {}, {}, {}
+end
+local function one(q, id, token, kind, to, outcome, runat, msg, stack, result)
+  local seq = resolve(q, id)
+  if not seq then return {1} end
+  local jk = jkey(seq)
+  local f = redis.call('HMGET', jk, 's', 'tk', 'a', 'st', 'sa', 'w', 'n', 'sc', 'sd', 'kc', 'kf', 'p', 'le')
+  if f[1] ~= '2' or f[2] ~= token then return {2, f[1] or ''} end
+  if only_expired and tonumber(redis.call('ZSCORE', P .. 'active', seq) or '0') > now then return {3} end
+  local attempt = tonumber(f[3]) + 1
+  local final = to == 3 or to == 4
+  local t = {'s', to, 'tk', false, 'le', false, 'lt', false}
+  local function add(k, v) t[#t + 1] = k; t[#t + 1] = v end
+  if final then add('fa', num(now)) else add('fa', false) end
+  local function opt(v) if v == '' then return false end return v end
+  if kind == 'complete' then
+    add('a', attempt); add('res', opt(result))
+  elseif kind == 'fail' then
+    add('a', attempt); add('fr', opt(msg)); add('stk', opt(stack))
+    if to == 1 then add('r', runat) else add('r', false) end
+  else
+    add('st', tonumber(f[4]) + 1)
+    if to == 4 then add('fr', msg) end
+  end
+  hput(jk, t)
+  local score = tonumber(seq)
+  if to == 0 then score = tonumber(f[12]) elseif to == 1 then score = tonumber(runat) end
+  local ak = jk .. '/att'
+  local amsg, astack = msg, stack
+  if kind == 'complete' then amsg = '' end
+  if kind ~= 'fail' then astack = '' end
+  redis.call('RPUSH', ak, enc(attempt, f[5], num(now), outcome, amsg, astack, f[6] or ''))
+  undo('RPOP', ak)
   local keep = f[11]
   if to == 3 then keep = f[10] end
-  retain(q, seq, to, keep, now)
+  if (final and keep and keep ~= '') or (f[8] and f[8] ~= '') then
+    flush()  -- retain() and settle() read the indexes: bring them up to date first
+    move(q, seq, 2, to, score)
+    if final then
+      local status = 2
+      if to == 3 then status = 1 end
+      settle(f[8], f[9], status, nil)
+      retain(q, seq, to, keep, now)
+    end
+  else
+    gone[#gone + 1] = f[13] or num(now); gone[#gone + 1] = seq; gonem[#gonem + 1] = seq
+    local k, m = idx(q, seq, to)
+    if not adds[k] then adds[k] = {} end
+    local a = adds[k]
+    a[#a + 1] = score; a[#a + 1] = m
+    local qk = qkey(q)
+    count(qk, 'c2', -1)
+    count(qk, 'c' .. to, 1)
+  end
+  return {0, f[7], attempt, f[5]}
 end
-return {0, f[7], attempt, f[5]}
+for i = 5, #ARGV, 10 do
+  out[#out + 1] = one(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], tonumber(ARGV[i + 4]), ARGV[i + 5],
+                      ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], ARGV[i + 9])
+end
+flush()
+return out
 )LUA";
 
 // ARGV[3] now, [4] limit -> {promoted, queue...}

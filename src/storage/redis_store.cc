@@ -343,50 +343,72 @@ Result<RedisStore::Held> RedisStore::Lookup(std::string_view queue, std::string_
 
 namespace {
 
-Args FinishArgs(std::string_view queue, std::string_view id, std::string_view token, TimeMs now, std::string_view kind,
-                JobState to, Outcome o, TimeMs run_at, std::string_view msg, std::string_view stack,
-                std::string_view result, bool only_expired) {
-  return Args{std::string(queue), std::string(id), std::string(token), std::to_string(now), std::string(kind),
-              std::to_string(static_cast<int>(to)), std::to_string(static_cast<int>(o)), std::to_string(run_at),
-              std::string(msg), std::string(stack), std::string(result), only_expired ? "1" : "0"};
+// One attempt's fields for the finish script (after its now and only-expired head).
+void AppendFinish(Args& a, std::string_view queue, std::string_view id, std::string_view token, std::string_view kind,
+                  JobState to, Outcome o, TimeMs run_at, std::string_view msg, std::string_view stack,
+                  std::string_view result) {
+  a.emplace_back(queue);
+  a.emplace_back(id);
+  a.emplace_back(token);
+  a.emplace_back(kind);
+  a.push_back(std::to_string(static_cast<int>(to)));
+  a.push_back(std::to_string(static_cast<int>(o)));
+  a.push_back(std::to_string(run_at));
+  a.emplace_back(msg);
+  a.emplace_back(stack);
+  a.emplace_back(result);
 }
 
 }  // namespace
 
-Result<AttemptEnd> RedisStore::FinishReply(const Reply& r, std::string_view queue, std::string_view id, TimeMs now,
-                                           JobState to, Outcome o, std::string_view msg) {
-  int64_t code = r.Size() ? Int(r.At(0)) : -1;
+Result<AttemptEnd> RedisStore::FinishReply(const redisReply* r, std::string_view queue, std::string_view id,
+                                           TimeMs now, JobState to, Outcome o, std::string_view msg) {
+  const size_t n = r && r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
+  int64_t code = n ? Int(r->element[0]) : -1;
   if (code == 1) return NotFoundJob(queue, id);
-  if (code == 2) return Stale(id, Str(r.At(1)));
+  if (code == 2 && n >= 2) return Stale(id, Str(r->element[1]));
   if (code == 3) return Status::Conflict("the lease was extended meanwhile");
-  if (code != 0 || r.Size() < 4) return Poison(Status::Internal("redis: bad finish reply"));
-  return AttemptEnd{std::string(queue), std::string(id), Str(r.At(1)), static_cast<int>(Int(r.At(2))), o,
-                    to, Int(r.At(3)), now, std::string(msg)};
+  if (code != 0 || n < 4) return Poison(Status::Internal("redis: bad finish reply"));
+  return AttemptEnd{std::string(queue), std::string(id), Str(r->element[1]), static_cast<int>(Int(r->element[2])), o,
+                    to, Int(r->element[3]), now, std::string(msg)};
 }
 
 Result<AttemptEnd> RedisStore::Finish(std::string_view queue, std::string_view id, std::string_view token,
                                       TimeMs now, std::string_view kind, JobState to, Outcome o, TimeMs run_at,
                                       std::string_view msg, std::string_view stack, std::string_view result,
                                       bool only_expired) {
-  CRONQ_ASSIGN_OR_RETURN(
-      Reply r, Eval(kFinish, FinishArgs(queue, id, token, now, kind, to, o, run_at, msg, stack, result, only_expired)));
-  return FinishReply(r, queue, id, now, to, o, msg);
+  Args a{std::to_string(now), only_expired ? "1" : "0"};
+  AppendFinish(a, queue, id, token, kind, to, o, run_at, msg, stack, result);
+  CRONQ_ASSIGN_OR_RETURN(Reply r, Eval(kFinish, std::move(a)));
+  if (r.Size() != 1) return Poison(Status::Internal("redis: bad finish reply"));
+  return FinishReply(r.At(0), queue, id, now, to, o, msg);
 }
 
-// Completions need no decision before the script, so a batch of them is one pipeline.
+// Completions need no decision before the script: a batch of them is one script
+// call per 256, every call in one pipeline.
 std::vector<Result<AttemptEnd>> RedisStore::CompleteBatch(const std::vector<CompleteSpec>& specs, TimeMs now) {
-  std::vector<Result<AttemptEnd>> out;
-  out.reserve(specs.size());
+  constexpr size_t kChunk = 256;
   const JobState to = JobState::kCompleted;
   std::vector<Args> calls;
-  calls.reserve(specs.size());
-  for (const CompleteSpec& c : specs)
-    calls.push_back(FinishArgs(c.queue, c.id, c.token, now, "complete", to, Outcome::kCompleted, 0, {}, {}, c.result,
-                               false));
+  for (size_t at = 0; at < specs.size(); at += kChunk) {
+    Args a{std::to_string(now), "0"};
+    for (size_t i = at; i < std::min(specs.size(), at + kChunk); ++i) {
+      const CompleteSpec& c = specs[i];
+      AppendFinish(a, c.queue, c.id, c.token, "complete", to, Outcome::kCompleted, 0, {}, {}, c.result);
+    }
+    calls.push_back(std::move(a));
+  }
+  std::vector<Result<AttemptEnd>> out;
+  out.reserve(specs.size());
   Result<std::vector<Reply>> rs = EvalMany(kFinish, std::move(calls));
   for (size_t i = 0; i < specs.size(); ++i) {
-    if (!rs.ok()) out.push_back(rs.status());
-    else out.push_back(FinishReply((*rs)[i], specs[i].queue, specs[i].id, now, to, Outcome::kCompleted, {}));
+    if (!rs.ok()) {
+      out.push_back(rs.status());
+      continue;
+    }
+    const Reply& chunk = (*rs)[i / kChunk];
+    const redisReply* one = i % kChunk < chunk.Size() ? chunk.At(i % kChunk) : nullptr;
+    out.push_back(FinishReply(one, specs[i].queue, specs[i].id, now, to, Outcome::kCompleted, {}));
   }
   return out;
 }

@@ -85,7 +85,7 @@ class RedisStore final : public Store {
   Result<AttemptEnd> Finish(std::string_view queue, std::string_view id, std::string_view token, TimeMs now,
                             std::string_view kind, JobState to, Outcome o, TimeMs run_at, std::string_view msg,
                             std::string_view stack, std::string_view result, bool only_expired);
-  Result<AttemptEnd> FinishReply(const Reply& r, std::string_view queue, std::string_view id, TimeMs now, JobState to,
+  Result<AttemptEnd> FinishReply(const redisReply* r, std::string_view queue, std::string_view id, TimeMs now, JobState to,
                                  Outcome o, std::string_view msg);
   Status Operate(std::string_view queue, std::string_view id, Event e, const char* op);
   Result<std::vector<ScheduleState>> ReadSchedules(const std::vector<std::string>& names);
