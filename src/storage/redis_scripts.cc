@@ -15,7 +15,14 @@ namespace {
 constexpr const char* kPrelude = R"LUA(
 local P, JK = ARGV[1], ARGV[2]
 local function num(x) return string.format('%.0f', x) end
-local function undo(...) if JK ~= '' then redis.call('RPUSH', JK, cmsgpack.pack({...})) end end
+-- Journal entries are gathered and appended with one RPUSH when the script ends,
+-- also when it fails half-way (see ScriptSource).
+local UNDO = {}
+local function undo(...) if JK ~= '' then UNDO[#UNDO + 1] = cmsgpack.pack({...}) end end
+local function flush_undo()
+  for i = 1, #UNDO, 1000 do redis.call('RPUSH', JK, unpack(UNDO, i, math.min(i + 999, #UNDO))) end
+  UNDO = {}
+end
 local function snap(k)
   if JK == '' then return end
   local d = redis.call('DUMP', k)
@@ -716,7 +723,20 @@ std::string ScriptSource(ScriptId id) {
                          id == kRollback;
   std::string s = allow_oom ? "#!lua flags=allow-oom\n" : "";
   if (id == kRollback) return s + kRollbackLua;
-  s += std::string(kPrelude) + kBodies[id];
+  // The body runs as a function so that the gathered journal entries are
+  // appended however it ends; an error is raised again after that, so a script
+  // that failed half-way can still be undone by Rollback().
+  s += std::string(kPrelude) + "local function body()\n" + kBodies[id] +
+       "\nend\n"
+       "local ok, r = pcall(body)\n"
+       "if #UNDO > 0 then\n"
+       "  if ok then flush_undo() else pcall(flush_undo) end\n"
+       "end\n"
+       "if not ok then\n"
+       "  if type(r) == 'table' and r.err then return r end\n"  // a refused redis.call: its own error reply
+       "  error(r, 0)\n"
+       "end\n"
+       "return r\n";
   s = Replace(s, "LOG_LINES", std::to_string(limits::kLogLinesPerJob));
   s = Replace(s, "SLOT_HISTORY", "1000");
   s = Replace(s, "SLOT_SLACK", "64");

@@ -130,11 +130,14 @@ Status RedisStore::Poison(Status st) {
 Status RedisStore::CheckReply(const Reply& r) {
   if (!r.IsError()) return Status::Ok();
   std::string msg = r.Str();
+  // A refusal raised inside a script comes back as "ERR <code> ...".
+  std::string_view code = msg;
+  if (code.rfind("ERR ", 0) == 0) code.remove_prefix(4);
   // Refusals that happen before a script writes anything (out of memory at its
   // first write, loading, busy, a failing RDB save, a read-only replica) changed
   // nothing: that one operation fails with 503, the rest of the batch stands.
-  if (msg.rfind("OOM", 0) == 0 || msg.rfind("LOADING", 0) == 0 || msg.rfind("BUSY", 0) == 0 ||
-      msg.rfind("MISCONF", 0) == 0 || msg.rfind("READONLY", 0) == 0)
+  if (code.rfind("OOM ", 0) == 0 || code.rfind("LOADING ", 0) == 0 || code.rfind("BUSY ", 0) == 0 ||
+      code.rfind("MISCONF ", 0) == 0 || code.rfind("READONLY ", 0) == 0)
     return Status::Unavailable("redis refused the write: " + msg);
   // A script that failed half-way keeps its writes (Redis does not undo them);
   // the batch's journal does.
