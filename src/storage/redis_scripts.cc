@@ -428,10 +428,15 @@ local function flush()
   gone, gonem, adds, counts, order = {}, {}, {}, {}, {}
 end
 local function one(q, id, token, kind, to, outcome, runat, msg, stack, result)
-  local seq = resolve(q, id)
+  -- resolve() and hput() folded into one HMGET: it checks the queue of a numeric
+  -- id and reads the previous values of every field written below.
+  local seq = id
+  if not string.match(id, '^[1-9]%d*$') then seq = redis.call('HGET', qkey(q) .. '/ids', id) end
   if not seq then return {1} end
   local jk = jkey(seq)
-  local f = redis.call('HMGET', jk, 's', 'tk', 'a', 'st', 'sa', 'w', 'n', 'sc', 'sd', 'kc', 'kf', 'p', 'le')
+  local f = redis.call('HMGET', jk, 's', 'tk', 'a', 'st', 'sa', 'w', 'n', 'sc', 'sd', 'kc', 'kf', 'p', 'le', 'q', 'lt',
+                       'fa', 'res', 'fr', 'stk', 'r')
+  if f[14] ~= q then return {1} end
   if f[1] ~= '2' or f[2] ~= token then return {2, f[1] or ''} end
   if only_expired and tonumber(redis.call('ZSCORE', P .. 'active', seq) or '0') > now then return {3} end
   local attempt = tonumber(f[3]) + 1
@@ -449,7 +454,16 @@ local function one(q, id, token, kind, to, outcome, runat, msg, stack, result)
     add('st', tonumber(f[4]) + 1)
     if to == 4 then add('fr', msg) end
   end
-  hput(jk, t)
+  local prev = {s = f[1], tk = f[2], a = f[3], st = f[4], le = f[13], lt = f[15], fa = f[16], res = f[17], fr = f[18],
+                stk = f[19], r = f[20]}
+  local u, set, del = {'HFIELDS', jk}, {}, {}
+  for i = 1, #t, 2 do
+    u[#u + 1] = t[i]; u[#u + 1] = prev[t[i]]
+    if t[i + 1] == false then del[#del + 1] = t[i] else set[#set + 1] = t[i]; set[#set + 1] = t[i + 1] end
+  end
+  undo(unpack(u))
+  redis.call('HSET', jk, unpack(set))
+  if #del > 0 then redis.call('HDEL', jk, unpack(del)) end
   local score = tonumber(seq)
   if to == 0 then score = tonumber(f[12]) elseif to == 1 then score = tonumber(runat) end
   local ak = jk .. '/att'
