@@ -119,6 +119,7 @@ std::string RedisStore::RandomHex() {
 Args RedisStore::Head() const { return Args{opt_.prefix, opt_.journal && in_batch_ ? journal_ : std::string()}; }
 
 Status RedisStore::Poison(Status st) {
+  if (!st.ok()) deadlines_.reset();
   if (!st.ok() && in_batch_ && !poisoned_ &&
       (st.code() == Code::kInternal || st.code() == Code::kUnavailable)) {
     poisoned_ = true;
@@ -155,6 +156,10 @@ Result<std::vector<Reply>> RedisStore::EvalMany(ScriptId id, std::vector<Args> c
   Args head = Head();
   for (Args& a : calls) a.insert(a.begin(), head.begin(), head.end());
   if (writes) dirty_ = true;
+  // Scripts that may add an earlier deadline (or whose effect is unknown) make the
+  // next NextDeadlines() read them again. Enqueue (callers say when a job is
+  // delayed) and lease (which keeps the cache itself) do not.
+  if (writes && id != kEnqueue && id != kLease && id != kQueueOp && id != kAuditAppend) deadlines_.reset();
   Result<std::vector<Reply>> r = conn_.EvalMany(id, calls);
   if (!r.ok()) return Poison(r.status());
   for (const Reply& one : *r) {
@@ -195,6 +200,7 @@ Status RedisStore::Commit() {
 }
 
 void RedisStore::Rollback() {
+  deadlines_.reset();
   if (in_batch_ && dirty_ && opt_.journal) {
     Result<Reply> r = conn_.Eval(kRollback, {journal_});
     if (!r.ok() || r->IsError()) {
@@ -267,6 +273,8 @@ Result<std::vector<EnqueueResult>> RedisStore::EnqueueBatch(std::string_view que
     calls.push_back(std::move(a));
     sizes.push_back(end - at);
   }
+  for (const NewJob& j : jobs)
+    if (j.opts.delay > 0) deadlines_.reset();  // a new delayed deadline
   CRONQ_ASSIGN_OR_RETURN(std::vector<Reply> rs, EvalMany(kEnqueue, std::move(calls)));
   std::vector<EnqueueResult> out;
   out.reserve(jobs.size());
@@ -307,6 +315,11 @@ Result<std::vector<Lease>> RedisStore::LeaseNext(const FetchSpec& spec, TimeMs n
     std::string sched = Str(e->element[9]);
     if (!sched.empty()) l.fire_id = FireId(sched, Int(e->element[10]));
     out.push_back(std::move(l));
+  }
+  // The only deadline a lease adds is its expiry.
+  if (deadlines_ && !out.empty()) {
+    std::optional<TimeMs>& next = deadlines_->next_lease;
+    for (const Lease& l : out) next = next ? std::min(*next, l.lease_expires) : l.lease_expires;
   }
   return out;
 }

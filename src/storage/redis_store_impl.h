@@ -3,7 +3,9 @@
 // schedules).
 #pragma once
 
+#include <chrono>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -95,6 +97,10 @@ class RedisStore final : public Store {
 
   RedisOptions opt_;
   Conn conn_;
+  // The deadlines as last read, for NextDeadlines() after a batch whose writes
+  // cannot have moved any of them earlier (see NextDeadlines in redis_reads.cc).
+  std::optional<Deadlines> deadlines_;
+  std::chrono::steady_clock::time_point deadlines_read_{};
   std::mt19937_64 rng_;
   std::string journal_;  // this store's undo journal key
   bool in_batch_ = false, dirty_ = false, poisoned_ = false;
