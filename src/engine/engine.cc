@@ -5,7 +5,20 @@
 #include <chrono>
 
 namespace cronq {
+namespace {
 
+// The engine whose batch this thread is running, if any: its answers go to the
+// outbox and are posted together when the batch ends.
+thread_local const void* t_running = nullptr;
+
+struct RunningHere {
+  explicit RunningHere(const void* engine) { t_running = engine; }
+  ~RunningHere() { t_running = nullptr; }
+  RunningHere(const RunningHere&) = delete;
+  RunningHere& operator=(const RunningHere&) = delete;
+};
+
+}  // namespace
 
 Engine::Engine(Store& store, Clock& clock, EngineOptions options)
     : store_(store), clock_(clock), opt_(std::move(options)) {}
@@ -17,10 +30,7 @@ void Engine::Start() {
   if (running_) return;
   running_ = true;
   stopping_ = false;
-  thread_ = std::thread([this] {
-    engine_thread_id_.store(std::this_thread::get_id());
-    Loop();
-  });
+  thread_ = std::thread([this] { Loop(); });
 }
 
 void Engine::Stop() {
@@ -54,7 +64,7 @@ void Engine::Poke() {
 }
 
 void Engine::Deliver(std::function<void()> fn) {
-  if (std::this_thread::get_id() == engine_thread_id_.load()) {
+  if (t_running == this) {
     outbox_.push_back(std::move(fn));
     return;
   }
@@ -82,13 +92,16 @@ void Engine::FlushOutbox() {
 double Engine::Unit() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
 
 void Engine::Push(Op op) {
-  bool refused = false;
+  bool refused = false, wake = false, run_here = false;
   {
     std::lock_guard lk(mu_);
     if (running_ && !stopping_) {
       queue_.push_back(std::move(op));
       queued_.store(queue_.size(), std::memory_order_release);
-      if (queue_.size() > 1) return;  // the engine was already told
+      // Someone was already told (the engine thread, or a queued RunQueuedHere).
+      if (queue_.size() > 1 || run_here_pending_) return;
+      if (opt_.run_later && t_running != this && EngineIdle()) run_here = run_here_pending_ = true;
+      else wake = true;
     } else {
       refused = true;
     }
@@ -97,7 +110,91 @@ void Engine::Push(Op op) {
     op.abort(Status::Unavailable("cronq is shutting down"));
     return;
   }
-  cv_.notify_one();
+  if (run_here && !opt_.run_later([this] { RunQueuedHere(); })) {  // not a thread that can
+    std::lock_guard lk(mu_);
+    run_here_pending_ = false;
+    wake = true;
+  }
+  if (wake) cv_.notify_one();
+}
+
+bool Engine::EngineIdle() const {
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch()).count();
+  return now - last_batch_end_ns_.load(std::memory_order_relaxed) >
+         std::chrono::duration_cast<std::chrono::nanoseconds>(opt_.run_later_idle).count();
+}
+
+void Engine::TakeQueued(std::vector<Op>& ops) {
+  if (queue_.size() <= opt_.max_ops_per_batch) {
+    ops.swap(queue_);
+  } else {
+    auto mid = queue_.begin() + static_cast<std::ptrdiff_t>(opt_.max_ops_per_batch);
+    std::move(queue_.begin(), mid, std::back_inserter(ops));
+    queue_.erase(queue_.begin(), mid);
+  }
+  queued_.store(queue_.size(), std::memory_order_release);
+}
+
+void Engine::RunQueuedHere() {
+  std::unique_lock run(run_mu_, std::try_to_lock);
+  std::vector<Op> ops;
+  bool left = false;
+  {
+    std::lock_guard lk(mu_);
+    run_here_pending_ = false;
+    // A batch is running (the engine thread takes the queue when it ends), or
+    // the engine is stopping (its thread runs what is queued before it exits).
+    if (!run.owns_lock() || stopping_ || !running_) left = !queue_.empty();
+    else TakeQueued(ops);
+  }
+  if (ops.empty()) {  // nothing here (the engine thread took it), or left to the engine thread
+    if (left) cv_.notify_one();
+    return;
+  }
+  {
+    RunningHere here(this);
+    RunBatch(ops);
+  }
+  bool wake = false;
+  {
+    std::lock_guard lk(mu_);
+    // Work left over, or timer work due before the engine thread plans to wake.
+    wake = !queue_.empty() || (planned_wake_ != 0 && WakeAt(clock_.Now()) < planned_wake_);
+  }
+  run.unlock();
+  if (wake) cv_.notify_one();
+}
+
+TimeMs Engine::WakeAt(TimeMs now) const {
+  const WakePlan& p = plan_;
+  Deadlines d = p.deadlines;
+  if (p.next_waiter && (!d.next_waiter || *p.next_waiter < *d.next_waiter)) d.next_waiter = p.next_waiter;
+  // Unknown deadlines (the store failed to answer): look again shortly.
+  TimeMs wake = p.known ? NextWake(d, now) : now + 100;
+  // A shared store: other replicas add work and deadlines this engine is not told about.
+  if (opt_.shared_refresh > 0) wake = std::min(wake, p.last_batch + opt_.shared_refresh);
+  if (opt_.shared_poll > 0 && p.has_waiters) wake = std::min(wake, p.last_poll + opt_.shared_poll);
+  // While commits keep failing (disk full...), retry timer work with backoff
+  // instead of spinning; new operations still wake the engine at once.
+  if (!p.healthy) wake = std::max(wake, p.last_failure + p.failure_backoff);
+  return wake;
+}
+
+void Engine::UpdateWakePlan() {
+  WakePlan& p = plan_;
+  p.deadlines = deadlines_;
+  p.known = deadlines_known_;
+  p.next_waiter.reset();
+  p.has_waiters = !waiters_.empty();
+  for (const auto& [q, ws] : waiters_)
+    for (const Waiter& w : ws)
+      if (!p.next_waiter || w.deadline < *p.next_waiter) p.next_waiter = w.deadline;
+  p.last_batch = last_batch_;
+  p.last_poll = last_poll_;
+  p.last_failure = last_failure_;
+  p.failure_backoff = failure_backoff_;
+  p.healthy = healthy_;
 }
 
 // ---- the engine thread --------------------------------------------------------
@@ -113,35 +210,23 @@ void Engine::Loop() {
       for (;;) {
         if (!queue_.empty() || stopping_ || poked_) break;
         const TimeMs now = clock_.Now();
-        Deadlines d = deadlines_;
-        for (const auto& [q, ws] : waiters_)
-          for (const Waiter& w : ws)
-            if (!d.next_waiter || w.deadline < *d.next_waiter) d.next_waiter = w.deadline;
-        // Unknown deadlines (the store failed to answer): look again shortly.
-        TimeMs wake = deadlines_known_ ? NextWake(d, now) : now + 100;
-        // While commits keep failing (disk full...), retry timer work with backoff
-        // instead of spinning; new operations still wake the engine at once.
-        // A shared store: other replicas add work and deadlines this engine is not told about.
-        if (opt_.shared_refresh > 0) wake = std::min(wake, last_batch_ + opt_.shared_refresh);
-        if (opt_.shared_poll > 0 && !waiters_.empty()) wake = std::min(wake, last_poll_ + opt_.shared_poll);
-        if (!healthy_) wake = std::max(wake, last_failure_ + failure_backoff_);
+        const TimeMs wake = WakeAt(now);
         if (wake <= now) break;
+        planned_wake_ = wake;
         cv_.wait_for(lk, std::chrono::milliseconds(wake - now));
+        planned_wake_ = 0;
       }
       poked_ = false;
-      if (queue_.size() <= opt_.max_ops_per_batch) {
-        ops.swap(queue_);
-      } else {
-        auto mid = queue_.begin() + static_cast<std::ptrdiff_t>(opt_.max_ops_per_batch);
-        std::move(queue_.begin(), mid, std::back_inserter(ops));
-        queue_.erase(queue_.begin(), mid);
-      }
-      queued_.store(queue_.size(), std::memory_order_release);
+      TakeQueued(ops);
       if (stopping_ && ops.empty()) break;
     }
+    std::lock_guard run(run_mu_);
+    RunningHere here(this);
     RunBatch(ops);
     ops.clear();
   }
+  std::lock_guard run(run_mu_);
+  RunningHere here(this);
   ExpireWaiters(clock_.Now(), /*all=*/true);
   FlushOutbox();
 }
@@ -237,6 +322,13 @@ void Engine::RunBatch(std::vector<Op>& ops) {
   deadlines_known_ = d.ok();
   if (d.ok()) deadlines_ = *d;
   ExpireWaiters(now, /*all=*/false);
+  {
+    std::lock_guard lk(mu_);
+    UpdateWakePlan();
+  }
+  last_batch_end_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch()).count(),
+                           std::memory_order_relaxed);
   FlushOutbox();
 }
 

@@ -7,6 +7,8 @@
 // and only then answers each caller: an acknowledged write is durable. Answers go
 // through `EngineOptions::post`, so a caller can have them run on its own threads
 // (the HTTP server posts them to its I/O threads, keeping JSON off this thread).
+// With EngineOptions::run_later, an operation that finds the engine idle runs its
+// batch on the submitting thread instead; batches never overlap (run_mu_).
 //
 // Time. The engine reads the clock once per batch. Between batches it sleeps
 // until the planner's next deadline (core/planner.h) or until work arrives.
@@ -89,6 +91,19 @@ struct EngineOptions {
   // Called on the engine thread after each committed batch that changed jobs or
   // slots. Must be quick and must not block: copy what is needed and return.
   std::function<void(const BatchReport&)> on_batch = nullptr;
+  // Optional. Called from the thread submitting an operation: if that thread can
+  // run `fn` itself a little later (after the work it already has ready, e.g. an
+  // HTTP I/O thread), it queues it and returns true; otherwise false. With it, an
+  // operation submitted while the engine thread is idle runs its batch on the
+  // submitting thread, together with every operation submitted before `fn` runs
+  // (group commit still applies), and its answers are posted back to that same
+  // thread: no thread hand-off on the way in or out. A busy engine thread still
+  // takes the operations in its next batch, as without this option.
+  std::function<bool(std::function<void()>)> run_later = nullptr;
+  // ...but only when no batch ended within this time: under steady load the
+  // engine thread commits while the submitting threads read the next requests,
+  // and running batches on those threads would serialize the two.
+  std::chrono::microseconds run_later_idle{100};
 };
 
 struct EngineStats {
@@ -212,6 +227,16 @@ class Engine {
   void Submit(Callback<T> cb, std::function<Result<T>(Store&, TimeMs, Batch&)> fn);
   void Push(Op op);
   void Loop();
+  // Runs queued operations on the calling thread if no batch is running (see
+  // EngineOptions::run_later); otherwise leaves them to the engine thread.
+  void RunQueuedHere();
+  bool EngineIdle() const;  // no batch ended within run_later_idle
+  // Takes up to max_ops_per_batch queued operations. REQUIRES: mu_ held.
+  void TakeQueued(std::vector<Op>& ops);
+  // When the engine thread must wake next for timer work. REQUIRES: mu_ held.
+  TimeMs WakeAt(TimeMs now) const;
+  // The batch runner's view of what is due, copied for WakeAt. REQUIRES: run_mu_ and mu_ held.
+  void UpdateWakePlan();
   void RunBatch(std::vector<Op>& ops);
   void ServeWaiters(Store& s, TimeMs now, Batch& b);
   // Appends the audit entry of an operator action whose writes already succeeded;
@@ -240,22 +265,40 @@ class Engine {
   std::vector<Op> queue_;  // guarded by mu_
   std::atomic<size_t> queued_{0};  // queue_.size(), readable without mu_ (for the spin below)
   bool running_ = false, stopping_ = false, poked_ = false;
+  bool run_here_pending_ = false;  // guarded by mu_: a RunQueuedHere() is queued on some thread
+  std::atomic<int64_t> last_batch_end_ns_{0};  // steady clock, end of the latest batch
+  // What the engine thread's timer needs to know, copied from the runner's state
+  // after every batch (guarded by mu_), and when it is set to wake.
+  struct WakePlan {
+    Deadlines deadlines;
+    bool known = false;
+    std::optional<TimeMs> next_waiter;
+    bool has_waiters = false;
+    TimeMs last_batch = 0, last_poll = 0, last_failure = 0;
+    Millis failure_backoff = 0;
+    bool healthy = true;
+  } plan_;
+  TimeMs planned_wake_ = 0;  // guarded by mu_; 0 while the engine thread is not waiting
+
+  // Held by whichever thread runs a batch (the engine thread, or a submitting
+  // thread through RunQueuedHere): batches never overlap, and the state below
+  // marked "runner" belongs to the holder.
+  std::mutex run_mu_;
   EngineStats stats_;       // guarded by mu_
   EngineMetrics metrics_;
   bool healthy_ = true;     // guarded by mu_
 
-  // Engine thread only.
   std::thread thread_;
+  // Runner only (run_mu_ held).
   std::map<std::string, std::deque<Waiter>> waiters_;
   Deadlines deadlines_;
   bool deadlines_known_ = false;
   std::mt19937_64 rng_{std::random_device{}()};
   std::unordered_map<std::string, std::optional<CronSchedule>> crons_;
   std::vector<std::function<void()>> outbox_;
-  std::atomic<std::thread::id> engine_thread_id_{};
-  TimeMs last_failure_ = 0;    // engine thread (read under mu_ in the wait loop)
-  TimeMs last_batch_ = 0;      // engine thread: when the latest batch ran (shared_refresh)
-  TimeMs last_poll_ = 0;       // engine thread: when parked fetches last polled (shared_poll)
+  TimeMs last_failure_ = 0;
+  TimeMs last_batch_ = 0;      // when the latest batch ran (shared_refresh)
+  TimeMs last_poll_ = 0;       // when parked fetches last polled (shared_poll)
   Millis failure_backoff_ = 0;
 };
 

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <future>
 #include <thread>
 
@@ -177,6 +180,126 @@ class FailNthCommit : public ForwardingStore {
  private:
   int n_, count_ = 0;
 };
+
+// A stand-in for an HTTP I/O thread: runs posted functions in order, and accepts
+// run_later() only from itself, as net::HttpServer::PostHere does.
+class Loop {
+ public:
+  Loop() : t_([this] { Run(); }) {}
+  ~Loop() {
+    Post(nullptr);
+    t_.join();
+  }
+  void Post(std::function<void()> fn) {
+    {
+      std::lock_guard lk(mu_);
+      q_.push_back(std::move(fn));
+    }
+    cv_.notify_one();
+  }
+  bool PostHere(std::function<void()> fn) {
+    if (std::this_thread::get_id() != t_.get_id()) return false;
+    Post(std::move(fn));
+    return true;
+  }
+  std::thread::id id() const { return t_.get_id(); }
+
+ private:
+  void Run() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return !q_.empty(); });
+        fn = std::move(q_.front());
+        q_.pop_front();
+      }
+      if (!fn) return;
+      fn();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> q_;
+  std::thread t_;
+};
+
+// Records the thread of each commit.
+class CommitThreads : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Status Commit() override {
+    std::lock_guard lk(mu_);
+    threads_.push_back(std::this_thread::get_id());
+    return ForwardingStore::Commit();
+  }
+  std::vector<std::thread::id> threads() {
+    std::lock_guard lk(mu_);
+    return threads_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::thread::id> threads_;
+};
+
+// With run_later, an operation submitted on an idle engine runs its batch on the
+// submitting thread; answers, parked fetches and timers still work, and the
+// engine thread's timer still fires for deadlines such a batch created.
+TEST(EngineRunLater, RunsIdleBatchesOnTheSubmittingThread) {
+  TempDir dir;
+  SystemClock clock;
+  auto store = std::move(OpenSqliteStore(SqliteOptions{dir.File("cronq.db"), true, 8192})).value();
+  CommitThreads recording(store.get());
+  Loop io;
+  EngineOptions opt{{}, 2048, false};
+  opt.post = [&io](std::function<void()> fn) { io.Post(std::move(fn)); };
+  opt.run_later = [&io](std::function<void()> fn) { return io.PostHere(std::move(fn)); };
+  opt.run_later_idle = std::chrono::microseconds(0);
+  Engine engine(recording, clock, opt);
+  engine.Start();
+  // Calls an engine method from the loop thread and waits for its answer.
+  auto on_io = [&io]<typename T>(std::function<void(Callback<T>)> call) {
+    std::promise<Result<T>> p;
+    io.Post([&] { call([&p](Result<T> r) { p.set_value(std::move(r)); }); });
+    return p.get_future().get();
+  };
+  // Let the engine thread go idle: past its first look at the store (it polls
+  // every 100 ms until it knows the deadlines), asleep with nothing due.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto added = on_io(std::function<void(Callback<std::vector<EnqueueResult>>)>(
+      [&](auto cb) { engine.Enqueue("q", {J("a")}, cb); }));
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  auto commits = recording.threads();
+  ASSERT_FALSE(commits.empty());
+  EXPECT_EQ(commits.back(), io.id()) << "an idle engine's batch should run on the submitting thread";
+  // The engine thread now knows the deadlines (none): it sleeps for a long time.
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+
+  // A fetch parked by a batch on the loop thread is served by a later enqueue.
+  std::promise<Result<std::vector<Lease>>> parked;
+  io.Post([&] {
+    engine.Fetch(FetchSpec{"q2", 1, 30'000, "t"}, 10'000,
+                 [&parked](Result<std::vector<Lease>> r) { parked.set_value(std::move(r)); });
+  });
+  auto fut = parked.get_future();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(fut.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout) << "the fetch should be parked";
+  // A delayed job enqueued from the loop thread: the engine thread must wake for
+  // it (its sleep was planned before this batch made the deadline).
+  JobOptions later;
+  later.delay = 300;
+  auto delayed = on_io(std::function<void(Callback<std::vector<EnqueueResult>>)>(
+      [&](auto cb) { engine.Enqueue("q2", {J("later", later)}, cb); }));
+  ASSERT_TRUE(delayed.ok());
+  ASSERT_EQ(fut.wait_for(std::chrono::seconds(8)), std::future_status::ready)
+      << "the delayed job was not promoted to the parked fetch";
+  auto got = fut.get();
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ((*got)[0].name, "later");
+  engine.Stop();
+}
 
 // The fault matrix: for every N, fail commit N during a run of enqueues and
 // acknowledgements, reopen the file, and check that every acknowledged enqueue

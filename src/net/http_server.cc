@@ -33,6 +33,13 @@ class HttpServer::Impl {
   void Stop(Millis drain);
   uint16_t port() const { return port_; }
   void Post(std::function<void()> fn) { asio::post(core_->ioc, std::move(fn)); }
+  bool PostHere(std::function<void()> fn) {
+    if (core_->stopped.load() || !core_->ioc.get_executor().running_in_this_thread()) return false;
+    // From inside the io_context this lands on the thread's private queue: it
+    // runs after the thread's ready handlers, without waking another thread.
+    asio::post(core_->ioc, std::move(fn));
+    return true;
+  }
 
  private:
   Status Listen();
@@ -198,5 +205,7 @@ uint16_t HttpServer::port() const { return impl_->port(); }
 void HttpServer::Stop(Millis drain) { impl_->Stop(drain); }
 
 void HttpServer::Post(std::function<void()> fn) { impl_->Post(std::move(fn)); }
+
+bool HttpServer::PostHere(std::function<void()> fn) { return impl_->PostHere(std::move(fn)); }
 
 }  // namespace cronq::net

@@ -45,6 +45,10 @@ class HttpServer {
   // Runs `fn` on one of the I/O threads (e.g. to serialize an answer off the
   // engine thread). After Stop() the function may never run.
   void Post(std::function<void()> fn);
+  // On an I/O thread of this server: queues `fn` to run on that same thread
+  // after the handlers already ready there, and returns true. Elsewhere, or once
+  // stopping, returns false and drops `fn`.
+  bool PostHere(std::function<void()> fn);
 
  private:
   class Impl;

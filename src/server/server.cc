@@ -213,6 +213,8 @@ int RunServer(Config cfg) {
   api::Api* api_ptr = nullptr;  // set before the engine starts
   EngineOptions eopt;
   eopt.post = [&http_ptr](std::function<void()> fn) { http_ptr->Post(std::move(fn)); };
+  // A request that finds the engine idle runs its batch on its own I/O thread.
+  eopt.run_later = [&http_ptr](std::function<void()> fn) { return http_ptr && http_ptr->PostHere(std::move(fn)); };
   eopt.log_jobs = cfg.log_jobs;
   if (shared) {  // other replicas share the store: look for their work (docs/deployment.md)
     eopt.shared_poll = kSharedPollMs;
