@@ -390,7 +390,9 @@ return {0, num(exp)}
 // if the lease has expired; then 10 fields per attempt: queue, id, token, kind
 // (complete | fail | stall), state after, outcome, run_at, message, stack, result.
 // -> one reply per attempt: {0, name, attempt, started_at} | {1} not found |
-// {2, state} stale | {3} not expired.
+// {2, state} stale | {3} not expired; then {delayed, expire}: the earliest
+// deadline the call added to `delayed` (a retry's run_at) and to `expire` (a
+// retention age), 0 for none, so that the caller's kept deadlines stay true.
 //
 // The job hash and its attempt list are written per attempt (a later entry for
 // the same job sees the earlier one's effect). The index moves of a plain job
@@ -404,6 +406,8 @@ local out = {}
 local gone, gonem = {}, {}  -- leaving `active`: journal pairs (old score, seq), and the seqs
 local adds = {}             -- index key -> {score, member, ...}
 local counts, order = {}, {}  -- queue key -> field -> delta
+local dmin, emin = 0, 0          -- earliest deadlines added to `delayed` and `expire`
+local function earliest(cur, t) if cur == 0 or t < cur then return t end return cur end
 local function count(qk, f, d)
   if not counts[qk] then counts[qk] = {}; order[#order + 1] = qk end
   counts[qk][f] = (counts[qk][f] or 0) + d
@@ -474,6 +478,11 @@ local function one(q, id, token, kind, to, outcome, runat, msg, stack, result)
   undo('RPOP', ak)
   local keep = f[11]
   if to == 3 then keep = f[10] end
+  if to == 1 then dmin = earliest(dmin, score) end
+  if final and keep then
+    local age = tonumber(string.match(keep, '^%-?%d+,(%-?%d+)$') or '-1')
+    if age >= 0 then emin = earliest(emin, now + age) end
+  end
   if (final and keep and keep ~= '') or (f[8] and f[8] ~= '') then
     flush()  -- retain() and settle() read the indexes: bring them up to date first
     move(q, seq, 2, to, score)
@@ -500,6 +509,7 @@ for i = 5, #ARGV, 10 do
                       ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], ARGV[i + 9])
 end
 flush()
+out[#out + 1] = {dmin, emin}
 return out
 )LUA";
 

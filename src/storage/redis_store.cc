@@ -158,8 +158,9 @@ Result<std::vector<Reply>> RedisStore::EvalMany(ScriptId id, std::vector<Args> c
   if (writes) dirty_ = true;
   // Scripts that may add an earlier deadline (or whose effect is unknown) make the
   // next NextDeadlines() read them again. Enqueue (callers say when a job is
-  // delayed) and lease (which keeps the cache itself) do not.
-  if (writes && id != kEnqueue && id != kLease && id != kQueueOp && id != kAuditAppend) deadlines_.reset();
+  // delayed), lease and finish (whose callers fold in what they add) do not.
+  if (writes && id != kEnqueue && id != kLease && id != kFinish && id != kQueueOp && id != kAuditAppend)
+    deadlines_.reset();
   Result<std::vector<Reply>> r = conn_.EvalMany(id, calls);
   if (!r.ok()) return Poison(r.status());
   for (const Reply& one : *r) {
@@ -377,6 +378,19 @@ void AppendFinish(Args& a, std::string_view queue, std::string_view id, std::str
 
 }  // namespace
 
+void RedisStore::KeepAddedDeadlines(const redisReply* added) {
+  if (!deadlines_) return;
+  if (!added || added->type != REDIS_REPLY_ARRAY || added->elements != 2) {
+    deadlines_.reset();
+    return;
+  }
+  auto fold = [](std::optional<TimeMs>& kept, int64_t t) {
+    if (t > 0 && (!kept || t < *kept)) kept = t;
+  };
+  fold(deadlines_->next_delayed, Int(added->element[0]));
+  fold(deadlines_->next_retention, Int(added->element[1]));
+}
+
 Result<AttemptEnd> RedisStore::FinishReply(const redisReply* r, std::string_view queue, std::string_view id,
                                            TimeMs now, JobState to, Outcome o, std::string_view msg) {
   const size_t n = r && r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
@@ -396,7 +410,8 @@ Result<AttemptEnd> RedisStore::Finish(std::string_view queue, std::string_view i
   Args a{std::to_string(now), only_expired ? "1" : "0"};
   AppendFinish(a, queue, id, token, kind, to, o, run_at, msg, stack, result);
   CRONQ_ASSIGN_OR_RETURN(Reply r, Eval(kFinish, std::move(a)));
-  if (r.Size() != 1) return Poison(Status::Internal("redis: bad finish reply"));
+  if (r.Size() != 2) return Poison(Status::Internal("redis: bad finish reply"));
+  KeepAddedDeadlines(r.At(1));
   return FinishReply(r.At(0), queue, id, now, to, o, msg);
 }
 
@@ -417,13 +432,19 @@ std::vector<Result<AttemptEnd>> RedisStore::CompleteBatch(const std::vector<Comp
   std::vector<Result<AttemptEnd>> out;
   out.reserve(specs.size());
   Result<std::vector<Reply>> rs = EvalMany(kFinish, std::move(calls));
+  if (rs.ok()) {
+    for (const Reply& chunk : *rs) {
+      if (chunk.Size() == 0) deadlines_.reset();
+      else KeepAddedDeadlines(chunk.At(chunk.Size() - 1));
+    }
+  }
   for (size_t i = 0; i < specs.size(); ++i) {
     if (!rs.ok()) {
       out.push_back(rs.status());
       continue;
     }
     const Reply& chunk = (*rs)[i / kChunk];
-    const redisReply* one = i % kChunk < chunk.Size() ? chunk.At(i % kChunk) : nullptr;
+    const redisReply* one = i % kChunk + 1 < chunk.Size() ? chunk.At(i % kChunk) : nullptr;
     out.push_back(FinishReply(one, specs[i].queue, specs[i].id, now, to, Outcome::kCompleted, {}));
   }
   return out;

@@ -87,6 +87,8 @@ class RedisStore final : public Store {
   Result<AttemptEnd> Finish(std::string_view queue, std::string_view id, std::string_view token, TimeMs now,
                             std::string_view kind, JobState to, Outcome o, TimeMs run_at, std::string_view msg,
                             std::string_view stack, std::string_view result, bool only_expired);
+  // Folds the {delayed, expire} deadlines a finish call reports into the kept ones.
+  void KeepAddedDeadlines(const redisReply* added);
   Result<AttemptEnd> FinishReply(const redisReply* r, std::string_view queue, std::string_view id, TimeMs now, JobState to,
                                  Outcome o, std::string_view msg);
   Status Operate(std::string_view queue, std::string_view id, Event e, const char* op);

@@ -324,6 +324,44 @@ TEST_P(Conformance, DelayedJobsWaitUntilDue) {
   EXPECT_EQ(Take("q", 1, kT0 + 5000).size(), 1u);
 }
 
+// Deadlines read between batches stay true as later batches add earlier ones (a
+// backend may keep its last read and fold in what its writes add).
+TEST_P(Conformance, DeadlinesFollowEveryBatchThatAddsOne) {
+  auto deadlines = [&] {
+    auto d = Batch([](Store& s) { return s.NextDeadlines(); });
+    EXPECT_TRUE(d.ok());
+    return d.ok() ? *d : Deadlines{};
+  };
+  Add("q", "plain");
+  Deadlines d = deadlines();
+  EXPECT_FALSE(d.next_lease || d.next_delayed || d.next_retention);
+  Add("q", "plain too");
+  EXPECT_FALSE(deadlines().next_delayed);
+  ASSERT_EQ(Take("q", 1, kT0, 9000).size(), 1u);
+  EXPECT_EQ(deadlines().next_lease, kT0 + 9000);
+  ASSERT_EQ(Take("q", 1, kT0 + 1, 1000).size(), 1u);
+  EXPECT_EQ(deadlines().next_lease, kT0 + 1001);
+  JobOptions later;
+  later.delay = 5000;
+  Add("q", "later", later);
+  EXPECT_EQ(deadlines().next_delayed, kT0 + 5000);
+  JobOptions retry;
+  retry.attempts = 2;
+  retry.backoff = Backoff{Backoff::Type::kFixed, 300, 0, 0};
+  retry.remove_on_complete.age = 60'000;
+  Add("r", "retried", retry);
+  ASSERT_EQ(Fail(Take("r")[0], kT0 + 10)->state_after, JobState::kDelayed);
+  EXPECT_EQ(deadlines().next_delayed, kT0 + 310);
+  EXPECT_EQ(Due(kT0 + 310).promoted, 1);
+  std::vector<Lease> again = Take("r", 1, kT0 + 310);
+  ASSERT_EQ(again.size(), 1u);
+  deadlines();
+  ASSERT_TRUE(Done(again[0], kT0 + 320).ok());
+  d = deadlines();
+  EXPECT_EQ(d.next_retention, kT0 + 320 + 60'000);
+  EXPECT_EQ(d.next_delayed, kT0 + 5000);
+}
+
 TEST_P(Conformance, ExpiredLeaseStallsAndTheOldTokenIsStale) {
   std::string id = Add("q", "x").id;
   Lease old = Take("q", 1, kT0, 1000)[0];
