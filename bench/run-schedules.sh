@@ -11,7 +11,9 @@
 # Env: CRONQ_BIN (default build/src/cli/cronq), CRON_NEXT_BENCH (default
 # build/bench/cron_next_bench, built with -DCRONQ_BUILD_BENCH=ON; skipped if
 # absent), MINUTE_N (default 10000; 0 skips the minute case), SECOND_CASES
-# (default "100 1000 10000"), CLI_RUNS (default 1000), KEEP_TMP=1.
+# (default "100 1000 10000"), CLI_RUNS (default 1000), KEEP_TMP=1,
+# SCHEDULE_LEAD_MS (the server's schedule_lead_ms; default: the server's 1000;
+# 0 claims every slot at its due instant, as cronq did before claiming ahead).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -43,7 +45,12 @@ source "$here/lib.sh"
 
 run_case() { # run_case SPEC: a fresh cronq, one case, results appended to cases.json
   local spec="$1" name="sched-${1/:/-}"
-  start_cronq "$name"
+  if [[ -n "${SCHEDULE_LEAD_MS:-}" ]]; then
+    printf 'schedule_lead_ms = %s\n' "$SCHEDULE_LEAD_MS" >"$tmp/lead.toml"
+    start_cronq "$name" --config "$tmp/lead.toml"
+  else
+    start_cronq "$name"
+  fi
   echo "cronq pid $cronq_pid on 127.0.0.1:$cronq_port for $spec" >&2
   client env CRONQ_URL="http://127.0.0.1:$cronq_port" CRONQ_TOKEN="$token" CRONQ_PID="$cronq_pid" \
     CRONQ_DATA="$tmp/$name" node schedules.mjs --case="$spec" --seconds="$seconds" >>"$tmp/cases.json"

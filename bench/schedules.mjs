@@ -132,6 +132,7 @@ async function runCase(spec) {
   let maxEntries = 0;
   let minEntries = Infinity;
   const handled = [];
+  const leads = []; // due - claimedAt of the slots claimed ahead of their due instant
   await pool(n, GET_CONCURRENCY, async (i) => {
     const s = await call('GET', `/v1/schedules/${name(i)}?history=${slots + 10}&next=1`);
     minEntries = Math.min(minEntries, s.history.length);
@@ -144,6 +145,7 @@ async function runCase(spec) {
       lateness.push(h.latenessMs);
       if (h.status !== 'missed') latenessFired.push(h.latenessMs);
       handled.push(h.handledAt);
+      if (h.claimedAt !== undefined && h.claimedAt < Date.parse(h.due)) leads.push(Date.parse(h.due) - h.claimedAt);
     }
   });
   const getSeconds = (now() - g0) / 1000;
@@ -156,6 +158,7 @@ async function runCase(spec) {
     lateness: latencyStats(lateness),
     latenessNotMissed: latencyStats(latenessFired),
     toWorker: latencyStats(observed),
+    claimedAhead: leads.length, lead: latencyStats(leads), leadMinMs: leads.reduce((a, b) => Math.min(a, b), Infinity),
     lastHandledAfterEndMs: handled.length ? handled[handled.length - 1] - endAt : NaN,
     pendingAtEnd: pending,
     windowSeconds, ...cpu,
@@ -213,8 +216,8 @@ function report(files) {
   const out = [];
   const cases = rows.filter((r) => r.kind);
   if (cases.length) {
-    out.push('| case | slots handled / expected | fired | missed | lateness p50 / p99 / max (ms) | not-missed p99 / max (ms) | due → job at a worker, observer schedule: p50 / max (ms) | last slot handled after endAt (ms) | server cores in window | other cores | disk growth while firing |');
-    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    out.push('| case | slots handled / expected | fired | missed | lateness p50 / p99 / max (ms) | not-missed p99 / max (ms) | due → job at a worker, observer schedule: p50 / max (ms) | claimed ahead: slots, lead min / p50 (ms) | last slot handled after endAt (ms) | server cores in window | other cores | disk growth while firing |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of cases) {
       const label = r.kind === 'minute'
         ? `${f0(r.schedules)} × \`* * * * *\`, ${r.slotsPerSchedule} minutes`
@@ -225,6 +228,7 @@ function report(files) {
       out.push(`| ${label} | ${f0(r.historyEntries)} / ${f0(r.expectedSlots)} | ${f0(firedCount)} | ${f0(missed)} | ` +
         `${r.lateness.p50Ms} / ${r.lateness.p99Ms} / ${r.lateness.maxMs} | ${r.latenessNotMissed.p99Ms} / ${r.latenessNotMissed.maxMs} | ` +
         `${f0(r.toWorker.p50Ms)} / ${f0(r.toWorker.maxMs)} (${r.toWorker.samples}) | ` +
+        `${f0(r.claimedAhead ?? 0)}, ${r.claimedAhead ? `${f0(r.leadMinMs)} / ${f0(r.lead.p50Ms)}` : '—'} | ` +
         `${f0(r.lastHandledAfterEndMs)} | ${f2(r.serverCores)} | ${f2(r.otherCores)} | ` +
         `${f1(mib(growth))} MiB (${f0(growth / Math.max(1, firedCount))} B/job) |`);
     }

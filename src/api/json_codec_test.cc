@@ -6,6 +6,8 @@
 
 #include "api/auth.h"
 #include "api/errors.h"
+#include "api/schedule_json.h"
+#include "core/cron/iso8601.h"
 
 namespace cronq::api {
 namespace {
@@ -234,4 +236,29 @@ TEST(QueueCodec, AJobRemembersWhichRetryOptionsItSet) {
 }
 
 }  // namespace
+// A slot claimed ahead has moved next_due past it; until its instant it is still
+// the next run that nextDue and nextRuns show.
+TEST(ScheduleJsonTest, NextDueShowsASlotClaimedAheadUntilItsInstant) {
+  ScheduleState st;
+  st.def.name = "tick";
+  st.def.expr = "0 * * * * *";  // every minute, at second 0
+  st.def.queue = "q";
+  st.def.job = NewJob{"tick", "null", {}};
+  const TimeMs slot = *ParseIso8601("2026-06-01T12:01:00Z");
+  st.next_due = *ParseIso8601("2026-06-01T12:02:00Z");  // 12:01 was claimed ahead
+  json ahead = ScheduleJson(st, 2, slot - 500);
+  EXPECT_EQ(ahead["nextDue"], "2026-06-01T12:01:00Z");
+  EXPECT_EQ(ahead["nextRuns"], json::array({"2026-06-01T12:01:00Z", "2026-06-01T12:02:00Z"}));
+  EXPECT_EQ(ScheduleJson(st, 1, slot)["nextDue"], "2026-06-01T12:02:00Z");  // its instant has come
+  // Behind (next_due already passed): the slot still to handle shows, as before.
+  EXPECT_EQ(ScheduleJson(st, 1, *st.next_due + 30'000)["nextDue"], "2026-06-01T12:02:00Z");
+  // The last slot before endAt, claimed ahead: next_due is none, the slot still shows.
+  st.next_due = std::nullopt;
+  st.def.policy.end_at = slot;
+  EXPECT_EQ(ScheduleJson(st, 1, slot - 500)["nextDue"], "2026-06-01T12:01:00Z");
+  EXPECT_TRUE(ScheduleJson(st, 1, slot)["nextDue"].is_null());
+  st.def.paused = true;
+  EXPECT_TRUE(ScheduleJson(st, 1, slot - 500)["nextDue"].is_null());
+}
+
 }  // namespace cronq::api

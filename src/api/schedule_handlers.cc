@@ -20,9 +20,10 @@ int QueryCount(const net::HttpRequest& req, const char* name, int def, int max) 
 }  // namespace
 
 void Api::ListSchedules(Ctx& c) {
-  engine_.ListSchedules(c.Then<std::vector<ScheduleState>>([](Ctx& c, std::vector<ScheduleState> all) {
+  engine_.ListSchedules(c.Then<std::vector<ScheduleState>>([this](Ctx& c, std::vector<ScheduleState> all) {
     json arr = json::array();
-    for (const ScheduleState& s : all) arr.push_back(ScheduleJson(s, 1));
+    const TimeMs now = clock_.Now();
+    for (const ScheduleState& s : all) arr.push_back(ScheduleJson(s, 1, now));
     c.Json(200, {{"schedules", std::move(arr)}});
   }));
 }
@@ -30,8 +31,8 @@ void Api::ListSchedules(Ctx& c) {
 void Api::GetSchedule(Ctx& c) {
   const int next = QueryCount(c.req, "next", 5, 100);
   const int history = QueryCount(c.req, "history", 50, 1000);
-  engine_.GetSchedule(c.queue, history, c.Then<ScheduleView>([next](Ctx& c, ScheduleView v) {
-    json j = ScheduleJson(v.state, next);
+  engine_.GetSchedule(c.queue, history, c.Then<ScheduleView>([this, next](Ctx& c, ScheduleView v) {
+    json j = ScheduleJson(v.state, next, clock_.Now());
     json slots = json::array();
     for (const SlotRecord& r : v.slots) slots.push_back(SlotJson(r));
     j["history"] = std::move(slots);
@@ -45,8 +46,8 @@ void Api::PutSchedule(Ctx& c) {
   if (!body.ok()) return c.Error(body.status());
   Result<ScheduleDef> def = ParseSchedule(*body, c.queue);
   if (!def.ok()) return c.Error(def.status());
-  engine_.PutSchedule(std::move(def).value(), c.Then<ScheduleView>([](Ctx& c, ScheduleView v) {
-    json j = ScheduleJson(v.state, 5);
+  engine_.PutSchedule(std::move(def).value(), c.Then<ScheduleView>([this](Ctx& c, ScheduleView v) {
+    json j = ScheduleJson(v.state, 5, clock_.Now());
     json slots = json::array();
     for (const SlotRecord& r : v.slots) slots.push_back(SlotJson(r));
     j["history"] = std::move(slots);

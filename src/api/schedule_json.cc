@@ -185,7 +185,7 @@ Result<ScheduleDef> ParseSchedule(const json& j, const std::string& name) {
   return ParsePolicy(j, std::move(d));
 }
 
-json ScheduleJson(const ScheduleState& st, int next_runs) {
+json ScheduleJson(const ScheduleState& st, int next_runs, TimeMs now) {
   const ScheduleDef& d = st.def;
   json target;
   if (d.queue == push::kHttpQueue) {  // a URL target: show the request, never its secret
@@ -208,14 +208,20 @@ json ScheduleJson(const ScheduleState& st, int next_runs) {
             {"startAt", Instant(d.policy.start_at)},
             {"endAt", Instant(d.policy.end_at)},
             {"paused", d.paused},
-            {"nextDue", st.next_due && !d.paused ? Instant(*st.next_due) : json(nullptr)},
+            {"nextDue", nullptr},
             {"createdAt", st.created_at},
             {"updatedAt", st.updated_at},
             {"lastJob", st.last_id.empty() ? json(nullptr) : json{{"queue", st.last_queue}, {"id", st.last_id}}}};
   json runs = json::array();
-  if (st.next_due && !d.paused && next_runs > 0) {
-    Result<CronSchedule> cron = CronSchedule::Create(d.expr, d.tz);
-    std::optional<TimeMs> t = st.next_due;
+  Result<CronSchedule> cron = CronSchedule::Create(d.expr, d.tz);
+  std::optional<TimeMs> next = st.next_due;
+  if (cron.ok() && !d.paused) {  // a slot after now that comes before next_due was claimed ahead
+    std::optional<TimeMs> upcoming = FirstDue([&](TimeMs t) { return cron->NextAfter(t); }, now, d.policy);
+    if (upcoming && (!next || *upcoming < *next)) next = upcoming;
+  }
+  if (next && !d.paused) j["nextDue"] = Instant(*next);
+  if (next && !d.paused && next_runs > 0) {
+    std::optional<TimeMs> t = next;
     while (cron.ok() && t && static_cast<int>(runs.size()) < next_runs && (!d.policy.end_at || *t <= d.policy.end_at)) {
       runs.push_back(FormatIso8601(*t));
       t = cron->NextAfter(*t);
@@ -229,6 +235,7 @@ json SlotJson(const SlotRecord& r) {
   return {{"fireId", FireId(r.schedule, r.due_at)},
           {"due", FormatIso8601(r.due_at)},
           {"handledAt", r.handled_at},
+          {"claimedAt", r.claimed_at},
           {"latenessMs", r.handled_at - r.due_at},
           {"status", SlotStatusName(r.status)},
           {"job", r.job_id.empty() ? json(nullptr) : json{{"queue", r.job_queue}, {"id", r.job_id}}},

@@ -13,7 +13,10 @@ namespace cronq::api {
 Result<ScheduleDef> ParseSchedule(const nlohmann::json& j, const std::string& name);
 
 // `next_runs`: how many upcoming instants to preview.
-nlohmann::json ScheduleJson(const ScheduleState& st, int next_runs);
+// `now` places slots claimed ahead: nextDue and nextRuns start at the first slot
+// after now when that comes before the stored next due slot (it was claimed ahead
+// and has not come yet), so they show the upcoming runs either way.
+nlohmann::json ScheduleJson(const ScheduleState& st, int next_runs, TimeMs now);
 nlohmann::json SlotJson(const SlotRecord& r);
 
 // Replaces secret header values (Authorization, *secret*, *token*) of an HTTP

@@ -26,6 +26,10 @@ struct Deadlines {
   std::optional<TimeMs> next_retention;  // earliest expiry of a finished job
   std::optional<TimeMs> next_waiter;     // earliest long-poll wait limit
   std::optional<TimeMs> next_schedule;   // earliest due slot of an active schedule
+  // Earliest due slot of an active schedule whose slots may be claimed ahead
+  // (overlap allow); the engine claims it `schedule_lead` before. Not in NextWake:
+  // the engine folds it in with its lead.
+  std::optional<TimeMs> next_schedule_ahead;
 };
 
 // The instant at which the engine must run its due work next (never before `now`).

@@ -112,4 +112,17 @@ Plan PlanSlots(const NextAfterFn& next_after, TimeMs first_due, TimeMs now, cons
   return plan;
 }
 
+Plan PlanAhead(const NextAfterFn& next_after, TimeMs first_due, TimeMs until, const SchedulePolicy& p,
+               size_t max_slots) {
+  Plan plan;
+  std::optional<TimeMs> d = first_due;
+  while (d && *d <= until && plan.slots.size() < max_slots && !(p.end_at && *d > p.end_at)) {
+    plan.slots.push_back({*d, SlotAction::kFire});
+    d = next_after(*d);
+  }
+  if (d && p.end_at && *d > p.end_at) d.reset();
+  plan.next_due = d;
+  return plan;
+}
+
 }  // namespace cronq

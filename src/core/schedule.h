@@ -69,4 +69,10 @@ std::optional<TimeMs> FirstDue(const NextAfterFn& next_after, TimeMs now, const 
 Plan PlanSlots(const NextAfterFn& next_after, TimeMs first_due, TimeMs now, const SchedulePolicy& p,
                size_t max_slots = 1000);
 
+// The slots from `first_due` up to `until` (> now) that a schedule may claim ahead
+// of their due instant: all of them fire (none is late), at most `max_slots`.
+// next_due is the first slot after them (nullopt past end_at).
+Plan PlanAhead(const NextAfterFn& next_after, TimeMs first_due, TimeMs until, const SchedulePolicy& p,
+               size_t max_slots = 1000);
+
 }  // namespace cronq

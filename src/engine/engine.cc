@@ -183,7 +183,7 @@ TimeMs Engine::WakeAt(TimeMs now) const {
 
 void Engine::UpdateWakePlan() {
   WakePlan& p = plan_;
-  p.deadlines = deadlines_;
+  p.deadlines = WakeDeadlines();  // schedules claimed ahead wake the engine at due - lead
   p.known = deadlines_known_;
   p.next_waiter.reset();
   p.has_waiters = !waiters_.empty();
@@ -240,17 +240,26 @@ void Engine::RunBatch(std::vector<Op>& ops) {
   if (!st.ok()) {
     for (Op& op : ops) op.abort(st);
   } else {
+    int promoted = 0;
     if (!deadlines_known_ || StoreWorkDue(deadlines_, now)) {
       Result<DueWork> due = store_.RunDue(now, Unit());
       if (due.ok()) {
+        promoted = due->promoted;
         b.woken.insert(due->woken_queues.begin(), due->woken_queues.end());
         for (AttemptEnd& e : due->ended) b.ended.push_back(std::move(e));
       } else {
         spdlog::error("due pass failed: {}", due.status().ToString());
       }
     }
-    if (!deadlines_known_ || (deadlines_.next_schedule && *deadlines_.next_schedule <= now)) {
-      FireSchedules(store_, now, b);
+    // Claiming ahead yields to promotion: a batch that made jobs due now commits
+    // without it (the next batch follows at once), unless the earliest slot to
+    // claim is less than half the lead away.
+    const Millis lead = opt_.schedule_lead;
+    const std::optional<TimeMs> ahead = deadlines_.next_schedule_ahead;
+    const bool ahead_due = lead > 0 && ahead && *ahead - lead <= now && (promoted == 0 || *ahead - now <= lead / 2);
+    const bool sched_due = deadlines_.next_schedule && *deadlines_.next_schedule <= now;
+    if (!deadlines_known_ || sched_due || ahead_due) {
+      FireSchedules(store_, now, ahead_due || (!deadlines_known_ && promoted == 0) ? now + lead : now, b);
     }
     for (Op& op : ops) {
       if (Reply r = op.run(store_, now, b)) b.replies.push_back(std::move(r));
@@ -274,10 +283,11 @@ void Engine::RunBatch(std::vector<Op>& ops) {
   }
   if (st.ok()) {
     for (const SlotRecord& r : b.slots) {
-      spdlog::info("event=schedule.slot schedule={} due={} status={} lateness_ms={} job={}{}{}", r.schedule,
+      spdlog::info("event=schedule.slot schedule={} due={} status={} lateness_ms={} job={}{}{}{}", r.schedule,
                    FireId(r.schedule, r.due_at).substr(r.schedule.size() + 1), SlotStatusName(r.status),
-                   r.handled_at - r.due_at, r.job_id.empty() ? "-" : r.job_id, r.note.empty() ? "" : " note=",
-                   r.note.empty() ? "" : spdlog::fmt_lib::format("{:?}", r.note));
+                   r.handled_at - r.due_at, r.job_id.empty() ? "-" : r.job_id,
+                   r.claimed_at < r.handled_at ? " ahead_ms=" + std::to_string(r.handled_at - r.claimed_at) : "",
+                   r.note.empty() ? "" : " note=", r.note.empty() ? "" : spdlog::fmt_lib::format("{:?}", r.note));
     }
   }
   if (!st.ok()) {
@@ -330,6 +340,15 @@ void Engine::RunBatch(std::vector<Op>& ops) {
                                std::chrono::steady_clock::now().time_since_epoch()).count(),
                            std::memory_order_relaxed);
   FlushOutbox();
+}
+
+Deadlines Engine::WakeDeadlines() const {
+  Deadlines d = deadlines_;
+  if (opt_.schedule_lead > 0 && d.next_schedule_ahead) {
+    const TimeMs claim_at = *d.next_schedule_ahead - opt_.schedule_lead;
+    if (!d.next_schedule || claim_at < *d.next_schedule) d.next_schedule = claim_at;
+  }
+  return d;
 }
 
 // Hands newly waiting jobs to parked fetches, oldest fetch first, inside the

@@ -88,6 +88,13 @@ struct EngineOptions {
   // that died is expired by the others). 0: this engine owns the store alone.
   Millis shared_poll = 0;
   Millis shared_refresh = 0;
+  // How long before its due instant a slot of a schedule with overlap `allow` is
+  // claimed: its job is enqueued delayed until the due instant, so the due instant
+  // itself only promotes it (src/engine/scheduler.cc). Must cover the time the
+  // claims of one instant take (about 30 us per slot: 10,000 schedules due in the
+  // same second need about 0.3 s), and is the window in which a pause, delete or
+  // changed upsert has to take a claimed slot back. 0: claim at the due instant.
+  Millis schedule_lead = 1'000;
   // Called on the engine thread after each committed batch that changed jobs or
   // slots. Must be quick and must not block: copy what is needed and return.
   std::function<void(const BatchReport&)> on_batch = nullptr;
@@ -243,8 +250,12 @@ class Engine {
   // on failure the whole batch fails (b.fatal), so no action commits unrecorded.
   static Status Audit(Store& s, Batch& b, const Actor& who, TimeMs now, std::string action, std::string target,
                       std::string detail = {});
-  void FireSchedules(Store& s, TimeMs now, Batch& b);
-  void FireSchedule(Store& s, const ScheduleState& st, TimeMs now, Batch& b);
+  // Handles the slots due at `now` and claims ahead those due by `ahead_until`.
+  void FireSchedules(Store& s, TimeMs now, TimeMs ahead_until, Batch& b);
+  void FireSchedule(Store& s, const ScheduleState& st, TimeMs now, TimeMs ahead_until, Batch& b);
+  // The store's deadlines with the schedules that may be claimed ahead folded in
+  // at their claim instant (next_schedule_ahead - schedule_lead).
+  Deadlines WakeDeadlines() const;
   // The parsed cron of (expr, zone), cached; nullptr when it does not parse.
   const CronSchedule* Cron(const std::string& expr, const std::string& tz);
   void ExpireWaiters(TimeMs now, bool all);

@@ -75,7 +75,7 @@ Status LoadConfigFile(const std::string& path, Config& cfg) {
   }
   CRONQ_RETURN_IF_ERROR(UnknownKeys(
       t, {"data_dir", "listen", "redis", "redis_prefix", "threads", "admin_token", "log_level", "log_jobs", "body_limit",
-          "tokens", "schedules", "alerts", "push_ca_file"},
+          "schedule_lead_ms", "tokens", "schedules", "alerts", "push_ca_file"},
       path));
   cfg.data_dir = t["data_dir"].value_or(cfg.data_dir);
   cfg.listen = t["listen"].value_or(cfg.listen);
@@ -90,6 +90,9 @@ Status LoadConfigFile(const std::string& path, Config& cfg) {
   if (body_limit < 1024 || body_limit > (int64_t{1} << 30))
     return Status::InvalidArgument(path + ": body_limit must be between 1024 and 1073741824 bytes");
   cfg.body_limit = static_cast<size_t>(body_limit);
+  const int64_t lead = t["schedule_lead_ms"].value_or(static_cast<int64_t>(cfg.schedule_lead_ms));
+  if (lead < 0 || lead > 60'000) return Status::InvalidArgument(path + ": schedule_lead_ms must be between 0 and 60000");
+  cfg.schedule_lead_ms = lead;
   if (const toml::array* arr = t["tokens"].as_array()) {
     for (const toml::node& n : *arr) {
       const toml::table* tok = n.as_table();

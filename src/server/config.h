@@ -25,6 +25,9 @@ struct Config {
   std::string log_level = "info";
   bool log_jobs = true;
   size_t body_limit = limits::kBody;
+  // How long before its due instant a slot of a schedule with overlap allow is
+  // claimed, its job enqueued delayed until then (EngineOptions::schedule_lead).
+  Millis schedule_lead_ms = 1'000;
   bool durable = true;  // fsync every commit; only benchmarks of "unsafe" mode turn it off
   // [[schedules]] from the config file: (name, the PUT /v1/schedules body as JSON).
   // Upserted at every start, so the file is the source of truth for them.

@@ -216,6 +216,7 @@ int RunServer(Config cfg) {
   // A request that finds the engine idle runs its batch on its own I/O thread.
   eopt.run_later = [&http_ptr](std::function<void()> fn) { return http_ptr && http_ptr->PostHere(std::move(fn)); };
   eopt.log_jobs = cfg.log_jobs;
+  eopt.schedule_lead = cfg.schedule_lead_ms;
   if (shared) {  // other replicas share the store: look for their work (docs/deployment.md)
     eopt.shared_poll = kSharedPollMs;
     eopt.shared_refresh = kSharedRefreshMs;

@@ -48,10 +48,15 @@ class ForwardingStore : public Store {
   Status SetSchedulePaused(std::string_view n, bool p, std::optional<TimeMs> next, TimeMs now) override {
     return t_->SetSchedulePaused(n, p, next, now);
   }
-  Result<std::vector<ScheduleState>> DueSchedules(TimeMs now, int limit) override { return t_->DueSchedules(now, limit); }
+  Result<std::vector<ScheduleState>> DueSchedules(TimeMs now, TimeMs ahead_until, int limit) override {
+    return t_->DueSchedules(now, ahead_until, limit);
+  }
   Result<SlotClaim> ClaimSlot(std::string_view n, TimeMs due, SlotStatus st, const NewJob* job, std::string_view q,
-                              std::string_view note, TimeMs now) override {
-    return t_->ClaimSlot(n, due, st, job, q, note, now);
+                              std::string_view note, TimeMs now, TimeMs ready_at) override {
+    return t_->ClaimSlot(n, due, st, job, q, note, now, ready_at);
+  }
+  Result<std::vector<TimeMs>> WithdrawSlots(std::string_view n, TimeMs now) override {
+    return t_->WithdrawSlots(n, now);
   }
   Status AdvanceSchedule(std::string_view n, std::optional<TimeMs> next) override { return t_->AdvanceSchedule(n, next); }
   Result<std::vector<SlotRecord>> ListSlots(std::string_view n, int limit) override { return t_->ListSlots(n, limit); }

@@ -15,6 +15,7 @@ namespace cronq::redis {
 namespace {
 
 constexpr int kDueLimit = 5000;  // jobs per kind per pass; the engine loops while work is due
+constexpr int kPromoteLimit = 1000;  // delayed jobs promoted per pass, as in the SQLite backend
 
 // The ZREVRANGEBYSCORE bound of a page that continues after `cursor` (a seq):
 // everything newest first when there is no cursor.
@@ -143,7 +144,7 @@ Result<DueWork> RedisStore::RunDue(TimeMs now, double unit) {
   DueWork out;
   std::set<std::string> woken;
   {
-    CRONQ_ASSIGN_OR_RETURN(Reply r, Eval(kPromoteDue, {std::to_string(now), std::to_string(kDueLimit)}));
+    CRONQ_ASSIGN_OR_RETURN(Reply r, Eval(kPromoteDue, {std::to_string(now), std::to_string(kPromoteLimit)}));
     if (r.Size() == 0) return Poison(Status::Internal("redis: bad promote reply"));
     out.promoted = static_cast<int>(Int(r.At(0)));
     for (size_t i = 1; i < r.Size(); ++i) woken.insert(Str(r.At(i)));
@@ -216,11 +217,12 @@ Result<Deadlines> RedisStore::NextDeadlines() {
   if (deadlines_ && at - deadlines_read_ < kDeadlineCache) return *deadlines_;
   deadlines_.reset();
   std::vector<Args> cmds;
-  for (const char* k : {"delayed", "active", "expire", "sdue"}) cmds.push_back({"ZRANGE", Key(k), "0", "0", "WITHSCORES"});
+  for (const char* k : {"delayed", "active", "expire", "sdue", "sahead"})
+    cmds.push_back({"ZRANGE", Key(k), "0", "0", "WITHSCORES"});
   Result<std::vector<Reply>> r = conn_.Pipeline(cmds);
   if (!r.ok()) return Poison(r.status());
-  std::optional<TimeMs> found[4];
-  for (int i = 0; i < 4; ++i) {
+  std::optional<TimeMs> found[5];
+  for (int i = 0; i < 5; ++i) {
     const Reply& one = (*r)[i];
     if (one.IsError()) return CheckReply(one);
     if (one.Size() == 2) found[i] = Int(one.At(1));
@@ -230,6 +232,7 @@ Result<Deadlines> RedisStore::NextDeadlines() {
   d.next_lease = found[1];
   d.next_retention = found[2];
   d.next_schedule = found[3];
+  d.next_schedule_ahead = found[4];
   deadlines_ = d;
   deadlines_read_ = at;
   return d;
@@ -411,12 +414,25 @@ Result<std::vector<ScheduleState>> RedisStore::ListSchedules() {
   return ReadSchedules(v);
 }
 
-Result<std::vector<ScheduleState>> RedisStore::DueSchedules(TimeMs now, int limit) {
-  CRONQ_ASSIGN_OR_RETURN(Reply names, conn_.Run({"ZRANGEBYSCORE", Key("sdue"), "-inf", std::to_string(now), "LIMIT",
-                                                 "0", std::to_string(limit)}));
-  if (names.IsError()) return CheckReply(names);
+// The due ones from sdue, the ones claimable ahead from sahead, merged by next slot.
+Result<std::vector<ScheduleState>> RedisStore::DueSchedules(TimeMs now, TimeMs ahead_until, int limit) {
+  std::vector<Args> cmds{{"ZRANGEBYSCORE", Key("sdue"), "-inf", std::to_string(now), "WITHSCORES", "LIMIT", "0",
+                          std::to_string(limit)}};
+  if (ahead_until > now) {
+    cmds.push_back({"ZRANGEBYSCORE", Key("sahead"), "(" + std::to_string(now), std::to_string(ahead_until),
+                    "WITHSCORES", "LIMIT", "0", std::to_string(limit)});
+  }
+  Result<std::vector<Reply>> r = conn_.Pipeline(cmds);
+  if (!r.ok()) return Poison(r.status());
+  std::vector<std::pair<TimeMs, std::string>> found;
+  for (const Reply& one : *r) {
+    if (one.IsError()) return CheckReply(one);
+    for (size_t i = 0; i + 1 < one.Size(); i += 2) found.emplace_back(Int(one.At(i + 1)), Str(one.At(i)));
+  }
+  std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (found.size() > static_cast<size_t>(limit)) found.resize(static_cast<size_t>(limit));
   std::vector<std::string> v;
-  for (size_t i = 0; i < names.Size(); ++i) v.push_back(Str(names.At(i)));
+  for (auto& [due, name] : found) v.push_back(std::move(name));
   return ReadSchedules(v);
 }
 
@@ -425,13 +441,14 @@ Result<std::vector<SlotRecord>> RedisStore::ListSlots(std::string_view name, int
   CRONQ_ASSIGN_OR_RETURN(Reply dues, conn_.Run({"ZREVRANGE", base + "/slots", "0", std::to_string(limit - 1)}));
   if (dues.IsError()) return CheckReply(dues);
   std::vector<Args> reads;
-  for (size_t i = 0; i < dues.Size(); ++i) reads.push_back({"HMGET", base + "/slot/" + Str(dues.At(i)), "h", "s", "jq", "ji", "n"});
+  for (size_t i = 0; i < dues.Size(); ++i)
+    reads.push_back({"HMGET", base + "/slot/" + Str(dues.At(i)), "h", "s", "jq", "ji", "n", "c"});
   Result<std::vector<Reply>> rows = conn_.Pipeline(reads);
   if (!rows.ok()) return Poison(rows.status());
   std::vector<SlotRecord> out;
   for (size_t i = 0; i < rows->size(); ++i) {
     const Reply& r = (*rows)[i];
-    if (r.Size() < 5 || IsNil(r.At(0))) continue;
+    if (r.Size() < 6 || IsNil(r.At(0))) continue;
     SlotRecord s;
     s.schedule = std::string(name);
     s.due_at = Int(dues.At(i));
@@ -440,6 +457,7 @@ Result<std::vector<SlotRecord>> RedisStore::ListSlots(std::string_view name, int
     s.job_queue = Str(r.At(2));
     s.job_id = Str(r.At(3));
     s.note = Str(r.At(4));
+    s.claimed_at = IsNil(r.At(5)) ? s.handled_at : Int(r.At(5));
     out.push_back(std::move(s));
   }
   return out;

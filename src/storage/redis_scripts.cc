@@ -74,6 +74,18 @@ end
 local function jkey(seq) return P .. 'j/' .. seq end
 local function qkey(q) return P .. 'q/' .. q end
 local function skey(name) return P .. 's/' .. name end
+-- Files schedule `name` in sdue (active, with a next slot) and, when its slots
+-- may be claimed ahead (overlap allow, ov = 0), in sahead; from its hash.
+local function sched_index(name)
+  local f = redis.call('HMGET', skey(name), 'paused', 'nd', 'ov')
+  if f[1] == '0' and f[2] then
+    zadd(P .. 'sdue', f[2], name)
+    if f[3] == '0' then zadd(P .. 'sahead', f[2], name) else zrem(P .. 'sahead', name) end
+  else
+    zrem(P .. 'sdue', name)
+    zrem(P .. 'sahead', name)
+  end
+end
 -- Waiting jobs sort by priority (the score), then by sequence: the member is the
 -- zero-padded sequence number, and Redis orders equal scores by member.
 local function wm(seq) return string.rep('0', 20 - #seq) .. seq end
@@ -171,8 +183,9 @@ end
 -- Adds a job; job fields are ARGV[o .. o+11]: name, data, custom id, priority,
 -- delay, attempts, max stalls, backoff, timeout, keep-complete, keep-fail, and
 -- which of attempts/backoff take the queue's defaults (fields da/db of q/<queue>).
+-- The job waits until `ready` (when after now; a slot claimed ahead) plus its delay.
 -- Returns id, duplicate (0/1), state.
-local function insert(q, now, o, sc, sd)
+local function insert(q, now, o, sc, sd, ready)
   local name, data, cid = ARGV[o], ARGV[o + 1], ARGV[o + 2]
   local prio, delay = tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4])
   local qk = qkey(q)
@@ -192,18 +205,21 @@ local function insert(q, now, o, sc, sd)
   local seq = tostring(redis.call('INCR', P .. 'seq'))  -- never undone: ids are never reused
   local jk = jkey(seq)
   undo('DEL', jk)
+  local base = now
+  if ready and ready > now then base = ready end
   local state = 0
-  if delay > 0 then state = 1 end
+  if delay > 0 or base > now then state = 1 end
   local f = {'q', q, 'n', name, 'd', data, 's', state, 'p', ARGV[o + 3], 'c', num(now), 'am', am,
              'ms', ARGV[o + 6], 'a', 0, 'st', 0, 'ln', 0}
   local function opt(k, v) if v ~= '' then f[#f + 1] = k; f[#f + 1] = v end end
   opt('cid', cid); opt('b', bo); opt('kc', ARGV[o + 9]); opt('kf', ARGV[o + 10])
   if ARGV[o + 8] ~= '0' then opt('t', ARGV[o + 8]) end
-  if state == 1 then opt('dl', ARGV[o + 4]); opt('r', num(now + delay)) end
+  if delay > 0 then opt('dl', ARGV[o + 4]) end
+  if state == 1 then opt('r', num(base + delay)) end
   if sc then opt('sc', sc); opt('sd', sd) end
   redis.call('HSET', jk, unpack(f))
   zadd(qk .. '/all', seq, seq)
-  if state == 0 then move(q, seq, nil, 0, prio) else move(q, seq, nil, 1, now + delay) end
+  if state == 0 then move(q, seq, nil, 0, prio) else move(q, seq, nil, 1, base + delay) end
   if cid ~= '' then
     undo('HDEL', qk .. '/ids', cid)
     redis.call('HSET', qk .. '/ids', cid, seq)
@@ -631,7 +647,7 @@ if redis.call('EXISTS', k) == 0 then
   zadd(P .. 'schedules', 0, name)
 end
 hput(k, t)
-if paused == '0' and nd ~= '' then zadd(P .. 'sdue', nd, name) else zrem(P .. 'sdue', name) end
+sched_index(name)
 return 0
 )LUA";
 
@@ -644,7 +660,7 @@ local t = {}
 if nd == '' then t = {'nd', false} else t = {'nd', nd} end
 if mode == 'pause' then t[3] = 'paused'; t[4] = ARGV[6]; t[5] = 'u'; t[6] = ARGV[7] end
 hput(k, t)
-if redis.call('HGET', k, 'paused') == '0' and nd ~= '' then zadd(P .. 'sdue', nd, name) else zrem(P .. 'sdue', name) end
+sched_index(name)
 return 0
 )LUA";
 
@@ -663,25 +679,33 @@ snap(zk); snap(k)
 redis.call('DEL', zk, k)
 zrem(P .. 'schedules', name)
 zrem(P .. 'sdue', name)
+zrem(P .. 'sahead', name)
 return 0
 )LUA";
 
 // Claims slot (name, due) once: the slot hash is created only if absent (SET NX
 // semantics), and a fired slot's job is enqueued in the same script.
 // ARGV[3] name, [4] due, [5] status, [6] queue, [7] note, [8] now, [9] "1": enqueue
-// the job in ARGV[10..20]. -> {0} handled before | {1, job id, job state}
+// the job in ARGV[11..22], [10] ready_at: after now, the slot is claimed ahead
+// (handled at ready_at, its job delayed until then; field c: when claimed).
+// -> {0} handled before | {1, job id, job state}
 constexpr const char* kClaimLua = R"LUA(
 local name, due, status, q, note, now = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8])
+local ready = tonumber(ARGV[10])
 local k = skey(name)
 local sk = k .. '/slot/' .. due
 if redis.call('EXISTS', sk) == 1 then return {0} end
 undo('DEL', sk)
-redis.call('HSET', sk, 'h', num(now), 's', status, 'n', note)
+if ready > now then
+  redis.call('HSET', sk, 'h', num(ready), 'c', num(now), 's', status, 'n', note)
+else
+  redis.call('HSET', sk, 'h', num(now), 's', status, 'n', note)
+end
 local zk = k .. '/slots'
 zadd(zk, due, due)
 local out = {1, '', 0}
 if status == '0' and ARGV[9] == '1' then
-  local id, dup, st = insert(q, now, 10, name, due)
+  local id, dup, st = insert(q, now, 11, name, due, ready)
   redis.call('HSET', sk, 'jq', q, 'ji', id)
   if redis.call('EXISTS', k) == 1 then hput(k, {'lq', q, 'li', id}) end
   out = {1, id, st}
@@ -693,6 +717,40 @@ if n >= SLOT_HISTORY + SLOT_SLACK then
     redis.call('DEL', k .. '/slot/' .. d)
     zrem(zk, d)
   end
+end
+return out
+)LUA";
+
+// Takes back the slots of schedule ARGV[3] claimed ahead and still ahead of
+// ARGV[4] (now): each slot due later whose job is still delayed loses its job and
+// its slot hash. The schedule's latest job falls back to the newest slot left
+// with a job. -> the due instants taken back, earliest first.
+constexpr const char* kWithdrawLua = R"LUA(
+local name = ARGV[3]
+local k = skey(name)
+local zk = k .. '/slots'
+local out = {}
+for _, d in ipairs(redis.call('ZRANGEBYSCORE', zk, '(' .. ARGV[4], '+inf')) do
+  local sk = k .. '/slot/' .. d
+  local f = redis.call('HMGET', sk, 's', 'jq', 'ji')
+  if f[1] == '0' and f[2] and f[3] then
+    local seq = resolve(f[2], f[3])
+    if seq and redis.call('HGET', jkey(seq), 's') == '1' then
+      deljob(seq)
+      snap(sk)
+      redis.call('DEL', sk)
+      zrem(zk, d)
+      out[#out + 1] = d
+    end
+  end
+end
+if #out > 0 and redis.call('EXISTS', k) == 1 then
+  local lq, li = false, false
+  for _, d in ipairs(redis.call('ZREVRANGE', zk, 0, -1)) do
+    local f = redis.call('HMGET', k .. '/slot/' .. d, 'jq', 'ji')
+    if f[2] then lq, li = f[1], f[2]; break end
+  end
+  hput(k, {'lq', lq, 'li', li})
 end
 return out
 )LUA";
@@ -737,7 +795,7 @@ std::string ScriptSource(ScriptId id) {
   static const char* const kBodies[kScriptCount] = {
       kEnqueueLua, kLeaseLua,     kExtendLua, kFinishLua,  kPromoteDueLua, kExpireDueLua,
       kLookupLua,  kOperateLua,   kQueueOpLua, kQueueInfoLua, kGetJobLua, kSchedPutLua,
-      kSchedSetLua, kSchedDelLua, kClaimLua,  kAuditAppendLua, kRollbackLua};
+      kSchedSetLua, kSchedDelLua, kClaimLua,  kWithdrawLua, kAuditAppendLua, kRollbackLua};
   // Scripts that move or remove work run even when Redis is out of memory
   // (maxmemory with noeviction): a worker can always finish or be leased what is
   // queued, so a full Redis drains instead of locking up, and a failed batch can

@@ -26,6 +26,7 @@ enum ScriptId : int {
   kSchedSet,
   kSchedDel,
   kClaim,
+  kWithdraw,
   kAuditAppend,
   kRollback,
   kScriptCount

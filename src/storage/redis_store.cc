@@ -555,10 +555,10 @@ Status RedisStore::AdvanceSchedule(std::string_view name, std::optional<TimeMs> 
 }
 
 Result<SlotClaim> RedisStore::ClaimSlot(std::string_view name, TimeMs due, SlotStatus status, const NewJob* job,
-                                        std::string_view queue, std::string_view note, TimeMs now) {
+                                        std::string_view queue, std::string_view note, TimeMs now, TimeMs ready_at) {
   const bool fire = status == SlotStatus::kFired && job;
   Args a{std::string(name),  std::to_string(due), std::to_string(static_cast<int>(status)), std::string(queue),
-         std::string(note),  std::to_string(now), fire ? "1" : "0"};
+         std::string(note),  std::to_string(now), fire ? "1" : "0", std::to_string(ready_at)};
   if (fire) AppendJob(a, *job);
   CRONQ_ASSIGN_OR_RETURN(Reply r, Eval(kClaim, std::move(a)));
   SlotClaim out;
@@ -568,6 +568,13 @@ Result<SlotClaim> RedisStore::ClaimSlot(std::string_view name, TimeMs due, SlotS
     out.job_id = Str(r.At(1));
     out.job_state = StateOf(r.At(2));
   }
+  return out;
+}
+
+Result<std::vector<TimeMs>> RedisStore::WithdrawSlots(std::string_view name, TimeMs now) {
+  CRONQ_ASSIGN_OR_RETURN(Reply r, Eval(kWithdraw, {std::string(name), std::to_string(now)}));
+  std::vector<TimeMs> out;
+  for (size_t i = 0; i < r.Size(); ++i) out.push_back(Int(r.At(i)));
   return out;
 }
 

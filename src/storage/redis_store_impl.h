@@ -48,9 +48,11 @@ class RedisStore final : public Store {
   Result<std::vector<ScheduleState>> ListSchedules() override;
   Status DeleteSchedule(std::string_view name) override;
   Status SetSchedulePaused(std::string_view name, bool paused, std::optional<TimeMs> next_due, TimeMs now) override;
-  Result<std::vector<ScheduleState>> DueSchedules(TimeMs now, int limit) override;
+  Result<std::vector<ScheduleState>> DueSchedules(TimeMs now, TimeMs ahead_until, int limit) override;
   Result<SlotClaim> ClaimSlot(std::string_view name, TimeMs due, SlotStatus status, const NewJob* job,
-                              std::string_view queue, std::string_view note, TimeMs now) override;
+                              std::string_view queue, std::string_view note, TimeMs now,
+                              TimeMs ready_at) override;
+  Result<std::vector<TimeMs>> WithdrawSlots(std::string_view name, TimeMs now) override;
   Status AdvanceSchedule(std::string_view name, std::optional<TimeMs> next_due) override;
   Result<std::vector<SlotRecord>> ListSlots(std::string_view name, int limit) override;
   Status AppendAudit(const AuditEntry& entry) override;

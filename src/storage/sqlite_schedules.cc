@@ -3,6 +3,7 @@
 // Exactly once per slot: the slot row's primary key is (schedule, due_at), and a
 // fired slot's job is inserted in the same transaction as the slot row, so a
 // restart, a second upsert or another engine pass can never fire a slot twice.
+#include <algorithm>
 #include <cstdio>
 
 #include "storage/encoding.h"
@@ -121,10 +122,10 @@ Status SqliteStore::PutSchedule(const ScheduleDef& d, std::optional<TimeMs> next
 }
 
 Result<std::vector<ScheduleState>> SqliteStore::ReadSchedules(const char* sql, std::string_view name, TimeMs now,
-                                                              int limit) {
+                                                              int limit, TimeMs ahead_until) {
   CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare(sql));
   if (!name.empty()) s.Bind(1, name);
-  else s.Bind(1, now).Bind(2, limit);
+  else s.Bind(1, now).Bind(2, limit).Bind(3, std::max(now, ahead_until));
   std::vector<ScheduleState> out;
   while (s.Step()) out.push_back(ReadSchedule(s));
   CRONQ_RETURN_IF_ERROR(Poison(s.status()));
@@ -139,14 +140,15 @@ Result<ScheduleState> SqliteStore::GetSchedule(std::string_view name) {
 }
 
 Result<std::vector<ScheduleState>> SqliteStore::ListSchedules() {
-  return ReadSchedules("SELECT " CRONQ_SCHEDULE_COLUMNS " FROM schedules WHERE ?1 >= 0 ORDER BY name LIMIT ?2", {}, 0,
-                       1'000'000);
+  return ReadSchedules("SELECT " CRONQ_SCHEDULE_COLUMNS " FROM schedules WHERE ?1 >= 0 AND ?3 >= 0 ORDER BY name LIMIT ?2",
+                       {}, 0, 1'000'000);
 }
 
-Result<std::vector<ScheduleState>> SqliteStore::DueSchedules(TimeMs now, int limit) {
+// The explicit bound next_due <= ?3 keeps the scan of schedules_due to the range.
+Result<std::vector<ScheduleState>> SqliteStore::DueSchedules(TimeMs now, TimeMs ahead_until, int limit) {
   return ReadSchedules("SELECT " CRONQ_SCHEDULE_COLUMNS " FROM schedules WHERE paused = 0 AND next_due IS NOT NULL "
-                       "AND next_due <= ?1 ORDER BY next_due LIMIT ?2",
-                       {}, now, limit);
+                       "AND next_due <= ?3 AND (next_due <= ?1 OR overlap = 0) ORDER BY next_due LIMIT ?2",
+                       {}, now, limit, ahead_until);
 }
 
 Status SqliteStore::DeleteSchedule(std::string_view name) {
@@ -171,18 +173,20 @@ Status SqliteStore::AdvanceSchedule(std::string_view name, std::optional<TimeMs>
 }
 
 Result<SlotClaim> SqliteStore::ClaimSlot(std::string_view name, TimeMs due, SlotStatus status, const NewJob* job,
-                                         std::string_view queue, std::string_view note, TimeMs now) {
+                                         std::string_view queue, std::string_view note, TimeMs now, TimeMs ready_at) {
   SlotClaim out;
+  const TimeMs handled = std::max(now, ready_at);
   {
     CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("INSERT OR IGNORE INTO schedule_slots(schedule, due_at, handled_at, "
-                                                "status, note) VALUES(?1, ?2, ?3, ?4, ?5)"));
-    s.Bind(1, name).Bind(2, due).Bind(3, now).Bind(4, static_cast<int64_t>(status)).BindTextOrNull(5, note);
+                                                "status, note, claimed_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
+    s.Bind(1, name).Bind(2, due).Bind(3, handled).Bind(4, static_cast<int64_t>(status)).BindTextOrNull(5, note);
+    s.BindOpt(6, handled > now ? std::optional<int64_t>(now) : std::nullopt);
     CRONQ_RETURN_IF_ERROR(Poison(s.Run()));
     if (db_->Changes() == 0) return out;  // handled before: exactly once
   }
   out.claimed = true;
   if (status == SlotStatus::kFired && job) {
-    CRONQ_ASSIGN_OR_RETURN(EnqueueResult r, Insert(queue, *job, now, name, due));
+    CRONQ_ASSIGN_OR_RETURN(EnqueueResult r, Insert(queue, *job, now, name, due, ready_at));
     out.job_id = r.id;
     out.job_state = r.state;
     CRONQ_ASSIGN_OR_RETURN(Stmt l, db_->Prepare("UPDATE schedule_slots SET job_queue = ?3, job_id = ?4 "
@@ -201,6 +205,41 @@ Result<SlotClaim> SqliteStore::ClaimSlot(std::string_view name, TimeMs due, Slot
   return out;
 }
 
+Result<std::vector<TimeMs>> SqliteStore::WithdrawSlots(std::string_view name, TimeMs now) {
+  struct Ahead {
+    TimeMs due;
+    std::string queue, id;
+  };
+  std::vector<Ahead> ahead;
+  {
+    CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT due_at, job_queue, job_id FROM schedule_slots WHERE "
+                                                "schedule = ?1 AND due_at > ?2 AND status = 0 AND job_id IS NOT NULL "
+                                                "ORDER BY due_at"));
+    s.Bind(1, name).Bind(2, now);
+    while (s.Step()) ahead.push_back(Ahead{s.Int(0), s.Text(1), s.Text(2)});
+    CRONQ_RETURN_IF_ERROR(Poison(s.status()));
+  }
+  std::vector<TimeMs> out;
+  for (const Ahead& a : ahead) {
+    Result<JobRef> job = FindJob(a.queue, a.id);
+    if (!job.ok() && !job.status().IsNotFound()) return Poison(job.status());
+    if (!job.ok() || job->state != JobState::kDelayed) continue;  // promoted by an operator: it runs
+    CRONQ_RETURN_IF_ERROR(DeleteJob(job->seq));
+    count_deltas_[{a.queue, static_cast<int>(JobState::kDelayed)}] -= 1;
+    CRONQ_ASSIGN_OR_RETURN(Stmt d, db_->Prepare("DELETE FROM schedule_slots WHERE schedule = ?1 AND due_at = ?2"));
+    CRONQ_RETURN_IF_ERROR(Poison(d.Bind(1, name).Bind(2, a.due).Run()));
+    out.push_back(a.due);
+  }
+  if (!out.empty()) {
+    CRONQ_ASSIGN_OR_RETURN(
+        Stmt u, db_->Prepare("UPDATE schedules SET (last_queue, last_id) = (SELECT job_queue, job_id FROM "
+                             "schedule_slots WHERE schedule = ?1 AND job_id IS NOT NULL ORDER BY due_at DESC "
+                             "LIMIT 1) WHERE name = ?1"));
+    CRONQ_RETURN_IF_ERROR(Poison(u.Bind(1, name).Run()));
+  }
+  return out;
+}
+
 Status SqliteStore::SettleSlot(std::string_view sched, TimeMs due, SlotStatus status, std::string_view note) {
   CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("UPDATE schedule_slots SET status = ?3, note = COALESCE(?4, note) "
                                               "WHERE schedule = ?1 AND due_at = ?2 AND status = 0"));
@@ -208,8 +247,9 @@ Status SqliteStore::SettleSlot(std::string_view sched, TimeMs due, SlotStatus st
 }
 
 Result<std::vector<SlotRecord>> SqliteStore::ListSlots(std::string_view name, int limit) {
-  CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT due_at, handled_at, status, job_queue, job_id, note FROM "
-                                              "schedule_slots WHERE schedule = ?1 ORDER BY due_at DESC LIMIT ?2"));
+  CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT due_at, handled_at, status, job_queue, job_id, note, "
+                                              "COALESCE(claimed_at, handled_at) FROM schedule_slots WHERE "
+                                              "schedule = ?1 ORDER BY due_at DESC LIMIT ?2"));
   s.Bind(1, name).Bind(2, limit);
   std::vector<SlotRecord> out;
   while (s.Step()) {
@@ -221,6 +261,7 @@ Result<std::vector<SlotRecord>> SqliteStore::ListSlots(std::string_view name, in
     r.job_queue = s.Text(3);
     r.job_id = s.Text(4);
     r.note = s.Text(5);
+    r.claimed_at = s.Int(6);
     out.push_back(std::move(r));
   }
   CRONQ_RETURN_IF_ERROR(Poison(s.status()));

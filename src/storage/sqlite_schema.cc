@@ -146,6 +146,13 @@ CREATE TABLE audit (
 ALTER TABLE queues ADD COLUMN push TEXT;
 ALTER TABLE queues ADD COLUMN job_defaults TEXT;
 )sql",
+    // 4 -> 5: slots claimed ahead of their due instant (their job enqueued delayed
+    // until due): when the slot was claimed (NULL: at handled_at, as every slot
+    // before), and the index that finds the schedules that may be claimed ahead.
+    R"sql(
+ALTER TABLE schedule_slots ADD COLUMN claimed_at INTEGER;
+CREATE INDEX schedules_ahead ON schedules(next_due) WHERE paused = 0 AND next_due IS NOT NULL AND overlap = 0;
+)sql",
 };
 
 constexpr int kVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);

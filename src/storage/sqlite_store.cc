@@ -5,6 +5,7 @@
 // only has to keep each batch atomic. Per-state counts are kept as in-memory
 // deltas during a batch and written just before COMMIT, so they cost a few rows
 // per batch, not per job.
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -210,7 +211,7 @@ Result<EnqueueResult> SqliteStore::Enqueue(std::string_view queue, const NewJob&
 }
 
 Result<EnqueueResult> SqliteStore::Insert(std::string_view queue, const NewJob& given, TimeMs now,
-                                          std::string_view sched, TimeMs sched_due) {
+                                          std::string_view sched, TimeMs sched_due, TimeMs ready_at) {
   const NewJob* jp = &given;
   NewJob defaulted;
   if (!given.attempts_set || !given.backoff_set) {
@@ -228,7 +229,8 @@ Result<EnqueueResult> SqliteStore::Insert(std::string_view queue, const NewJob& 
     if (!existing.status().IsNotFound()) return Poison(existing.status());
   }
   CRONQ_RETURN_IF_ERROR(EnsureQueue(queue, now));
-  const bool delayed = o.delay > 0;
+  const TimeMs base = std::max(now, ready_at);
+  const bool delayed = o.delay > 0 || base > now;
   const JobState state = delayed ? JobState::kDelayed : JobState::kWaiting;
   CRONQ_ASSIGN_OR_RETURN(
       Stmt s, db_->Prepare("INSERT INTO jobs(queue, custom_id, name, data, state, priority, created_at, run_at, "
@@ -239,11 +241,11 @@ Result<EnqueueResult> SqliteStore::Insert(std::string_view queue, const NewJob& 
   const std::string keep_f = EncodeRetention(o.remove_on_fail);
   s.Bind(1, queue).BindTextOrNull(2, o.job_id).Bind(3, job.name).Bind(4, job.data);
   s.Bind(5, static_cast<int64_t>(state)).Bind(6, o.priority).Bind(7, now);
-  s.BindOpt(8, delayed ? std::optional<int64_t>(now + o.delay) : std::nullopt);
+  s.BindOpt(8, delayed ? std::optional<int64_t>(base + o.delay) : std::nullopt);
   s.Bind(9, o.attempts).Bind(10, o.max_stalls).BindTextOrNull(11, backoff);
   s.BindOpt(12, o.timeout > 0 ? std::optional<int64_t>(o.timeout) : std::nullopt);
   s.BindTextOrNull(13, keep_c).BindTextOrNull(14, keep_f);
-  s.BindOpt(15, delayed ? std::optional<int64_t>(o.delay) : std::nullopt);
+  s.BindOpt(15, o.delay > 0 ? std::optional<int64_t>(o.delay) : std::nullopt);
   s.BindTextOrNull(16, sched).BindOpt(17, sched.empty() ? std::nullopt : std::optional<int64_t>(sched_due));
   CRONQ_RETURN_IF_ERROR(Poison(s.Run()));
   const int64_t seq = sqlite3_last_insert_rowid(db_->raw());

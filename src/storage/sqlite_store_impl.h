@@ -50,9 +50,11 @@ class SqliteStore final : public Store {
   Result<std::vector<ScheduleState>> ListSchedules() override;
   Status DeleteSchedule(std::string_view name) override;
   Status SetSchedulePaused(std::string_view name, bool paused, std::optional<TimeMs> next_due, TimeMs now) override;
-  Result<std::vector<ScheduleState>> DueSchedules(TimeMs now, int limit) override;
+  Result<std::vector<ScheduleState>> DueSchedules(TimeMs now, TimeMs ahead_until, int limit) override;
   Result<SlotClaim> ClaimSlot(std::string_view name, TimeMs due, SlotStatus status, const NewJob* job,
-                              std::string_view queue, std::string_view note, TimeMs now) override;
+                              std::string_view queue, std::string_view note, TimeMs now,
+                              TimeMs ready_at) override;
+  Result<std::vector<TimeMs>> WithdrawSlots(std::string_view name, TimeMs now) override;
   Status AdvanceSchedule(std::string_view name, std::optional<TimeMs> next_due) override;
   Result<std::vector<SlotRecord>> ListSlots(std::string_view name, int limit) override;
   Status AppendAudit(const AuditEntry& entry) override;
@@ -93,12 +95,14 @@ class SqliteStore final : public Store {
                               std::string_view stack, bool unrecoverable, TimeMs now, double unit,
                               std::optional<Millis> retry_delay = std::nullopt);
   Result<AttemptEnd> EndStalled(std::string_view queue, const Held& h, TimeMs now);
-  // Enqueue with an optional link to the schedule slot that fired the job.
+  // Enqueue with an optional link to the schedule slot that fired the job. The
+  // job waits until ready_at (when after now) plus its own delay.
   Result<EnqueueResult> Insert(std::string_view queue, const NewJob& job, TimeMs now, std::string_view sched,
-                               TimeMs sched_due);
+                               TimeMs sched_due, TimeMs ready_at = 0);
   // A fired job finished or went away: record the outcome on its slot.
   Status SettleSlot(std::string_view sched, TimeMs due, SlotStatus status, std::string_view note);
-  Result<std::vector<ScheduleState>> ReadSchedules(const char* sql, std::string_view name, TimeMs now, int limit);
+  Result<std::vector<ScheduleState>> ReadSchedules(const char* sql, std::string_view name, TimeMs now, int limit,
+                                                   TimeMs ahead_until = 0);
   Status FlushCounts();
   Status RunTrims();
   std::string NewToken(int64_t lease_no);

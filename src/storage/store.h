@@ -145,7 +145,11 @@ std::string_view SlotStatusName(SlotStatus s);
 struct SlotRecord {
   std::string schedule;
   TimeMs due_at = 0;
-  TimeMs handled_at = 0;  // when cronq fired or recorded it
+  // When the slot counts as handled: for a slot claimed ahead of its due instant
+  // (its job enqueued delayed until due_at) the due instant itself; otherwise
+  // when cronq fired or recorded it. handled_at - due_at is the slot's lateness.
+  TimeMs handled_at = 0;
+  TimeMs claimed_at = 0;  // when the slot was claimed (written); before due_at for a slot claimed ahead
   SlotStatus status = SlotStatus::kFired;
   std::string job_queue, job_id;
   std::string note;  // "manual", "overlap", "replaced", ...
@@ -219,7 +223,9 @@ class Store {
 
   // --- time --------------------------------------------------------------
   // Promotes due delayed jobs, expires leases (stall or timeout), deletes finished
-  // jobs past their retention age.
+  // jobs past their retention age. Each kind is bounded per call (promotion to
+  // 1,000 jobs, earliest first, so that many jobs due at one instant become
+  // visible chunk by chunk); NextDeadlines then still shows the rest as due.
   virtual Result<DueWork> RunDue(TimeMs now, double unit) = 0;
   virtual Result<Deadlines> NextDeadlines() = 0;
 
@@ -245,13 +251,27 @@ class Store {
   virtual Result<std::vector<ScheduleState>> ListSchedules() = 0;
   virtual Status DeleteSchedule(std::string_view name) = 0;  // keeps fired jobs, drops history
   virtual Status SetSchedulePaused(std::string_view name, bool paused, std::optional<TimeMs> next_due, TimeMs now) = 0;
-  // Active schedules whose next slot is due at `now`, earliest first.
-  virtual Result<std::vector<ScheduleState>> DueSchedules(TimeMs now, int limit) = 0;
+  // Active schedules whose next slot is due at `now`, and those whose slots may be
+  // claimed ahead (overlap `allow`) whose next slot is due by `ahead_until`
+  // (>= now); earliest next slot first. NextDeadlines' next_schedule and
+  // next_schedule_ahead tell when each kind falls due.
+  virtual Result<std::vector<ScheduleState>> DueSchedules(TimeMs now, TimeMs ahead_until, int limit) = 0;
   // Handles slot (name, due) exactly once: records it with `status` and, for
   // kFired, enqueues `job` into `queue` carrying the fire id. A slot handled
-  // before answers claimed = false and changes nothing.
+  // before answers claimed = false and changes nothing. `ready_at` > now claims
+  // the slot ahead: the job is enqueued delayed until ready_at (plus the job's
+  // own delay) and the slot records handled_at = ready_at, claimed_at = now;
+  // otherwise (ready_at <= now) both are `now`.
   virtual Result<SlotClaim> ClaimSlot(std::string_view name, TimeMs due, SlotStatus status, const NewJob* job,
-                                      std::string_view queue, std::string_view note, TimeMs now) = 0;
+                                      std::string_view queue, std::string_view note, TimeMs now,
+                                      TimeMs ready_at) = 0;
+  // Takes back the slots of `name` claimed ahead that are still ahead: every
+  // slot due after `now` whose job is still delayed loses its job and its slot
+  // record, as if it had never been claimed (it can be claimed again). The
+  // schedule's latest job (last_queue/last_id) falls back to the newest slot
+  // left. Returns the due instants taken back, earliest first; none for an
+  // unknown schedule. A slot whose job already left `delayed` stays.
+  virtual Result<std::vector<TimeMs>> WithdrawSlots(std::string_view name, TimeMs now) = 0;
   virtual Status AdvanceSchedule(std::string_view name, std::optional<TimeMs> next_due) = 0;
   // The newest slots first.
   virtual Result<std::vector<SlotRecord>> ListSlots(std::string_view name, int limit) = 0;

@@ -813,7 +813,7 @@ TEST_P(Conformance, ScheduledJobsTakeTheQueueDefaultsTheyLeftUnset) {
   EXPECT_FALSE(st->def.job.attempts_set);
   EXPECT_TRUE(st->def.job.backoff_set);
   auto claim = Batch([&](Store& s) {
-    return s.ClaimSlot("nightly", kT0, SlotStatus::kFired, &st->def.job, "hooks", "", kT0);
+    return s.ClaimSlot("nightly", kT0, SlotStatus::kFired, &st->def.job, "hooks", "", kT0, kT0);
   });
   ASSERT_TRUE(claim.ok());
   Job j = Get("hooks", claim->job_id);
@@ -910,12 +910,12 @@ TEST_P(Conformance, SchedulesRoundTripAndUpsertLeavesOne) {
 TEST_P(Conformance, ASlotIsClaimedExactlyOnceEvenAfterReopen) {
   ASSERT_TRUE(Batch([](Store& s) { return s.PutSchedule(Nightly(), kT0, kT0); }).ok());
   ScheduleDef d = Nightly();
-  auto first = Batch([&](Store& s) { return s.ClaimSlot("nightly", kT0, SlotStatus::kFired, &d.job, "reports", "", kT0); });
+  auto first = Batch([&](Store& s) { return s.ClaimSlot("nightly", kT0, SlotStatus::kFired, &d.job, "reports", "", kT0, kT0); });
   ASSERT_TRUE(first.ok());
   EXPECT_TRUE(first->claimed);
   EXPECT_FALSE(first->job_id.empty());
   Reopen();
-  auto again = Batch([&](Store& s) { return s.ClaimSlot("nightly", kT0, SlotStatus::kFired, &d.job, "reports", "", kT0 + 9); });
+  auto again = Batch([&](Store& s) { return s.ClaimSlot("nightly", kT0, SlotStatus::kFired, &d.job, "reports", "", kT0 + 9, kT0 + 9); });
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->claimed);
   EXPECT_EQ(Counts("reports")[0], 1);
@@ -936,11 +936,11 @@ TEST_P(Conformance, SlotHistoryFollowsTheJob) {
   d.job.opts.attempts = 1;
   for (int i = 0; i < 3; ++i) {
     auto c = Batch([&](Store& s) {
-      return s.ClaimSlot("nightly", kT0 + i * 1000, SlotStatus::kFired, &d.job, "reports", "", kT0 + i * 1000);
+      return s.ClaimSlot("nightly", kT0 + i * 1000, SlotStatus::kFired, &d.job, "reports", "", kT0 + i * 1000, kT0 + i * 1000);
     });
     ASSERT_TRUE(c->claimed);
   }
-  ASSERT_TRUE(Batch([](Store& s) { return s.ClaimSlot("nightly", kT0 + 3000, SlotStatus::kMissed, nullptr, "", "down", kT0 + 9000); })->claimed);
+  ASSERT_TRUE(Batch([](Store& s) { return s.ClaimSlot("nightly", kT0 + 3000, SlotStatus::kMissed, nullptr, "", "down", kT0 + 9000, kT0 + 9000); })->claimed);
   std::vector<Lease> ls = Take("reports", 2);
   ASSERT_EQ(ls.size(), 2u);
   ASSERT_TRUE(Done(ls[0]).ok());
@@ -969,12 +969,12 @@ TEST_P(Conformance, DueSchedulesSkipPausedOnesAndFeedTheDeadlines) {
   ASSERT_TRUE(Batch([&](Store& s) { return s.PutSchedule(c, kT0 + 50, kT0); }).ok());
   auto d = Batch([](Store& s) { return s.NextDeadlines(); });
   EXPECT_EQ(d->next_schedule, kT0 + 100);
-  auto due = Batch([](Store& s) { return s.DueSchedules(kT0 + 1000, 10); });
+  auto due = Batch([](Store& s) { return s.DueSchedules(kT0 + 1000, kT0 + 1000, 10); });
   ASSERT_EQ(due->size(), 2u);
   EXPECT_EQ((*due)[0].def.name, "b");
   EXPECT_EQ((*due)[1].def.name, "a");
   ASSERT_TRUE(Batch([](Store& s) { return s.AdvanceSchedule("b", std::nullopt); }).ok());
-  EXPECT_EQ(Batch([](Store& s) { return s.DueSchedules(kT0 + 1000, 10); })->size(), 1u);
+  EXPECT_EQ(Batch([](Store& s) { return s.DueSchedules(kT0 + 1000, kT0 + 1000, 10); })->size(), 1u);
   ASSERT_TRUE(Batch([](Store& s) { return s.SetSchedulePaused("c", false, kT0 + 20, kT0); }).ok());
   EXPECT_EQ(Batch([](Store& s) { return s.NextDeadlines(); })->next_schedule, kT0 + 20);
   ASSERT_TRUE(Batch([](Store& s) { return s.DeleteSchedule("c"); }).ok());
@@ -985,7 +985,7 @@ TEST_P(Conformance, DueSchedulesSkipPausedOnesAndFeedTheDeadlines) {
 TEST_P(Conformance, SlotHistoryIsBounded) {
   ASSERT_TRUE(Batch([](Store& s) { return s.PutSchedule(Nightly(), kT0, kT0); }).ok());
   Batch([](Store& s) {
-    for (int i = 0; i < 1100; ++i) s.ClaimSlot("nightly", kT0 + i, SlotStatus::kMissed, nullptr, "", "", kT0);
+    for (int i = 0; i < 1100; ++i) s.ClaimSlot("nightly", kT0 + i, SlotStatus::kMissed, nullptr, "", "", kT0, kT0);
     return Status::Ok();
   });
   auto slots = Batch([](Store& s) { return s.ListSlots("nightly", 5000); });
@@ -1049,5 +1049,139 @@ TEST_P(Conformance, AuditEntriesSurviveReopenAndARolledBackBatchLeavesNone) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Conformance, ::testing::ValuesIn(AllBackends()), BackendName);
+
+// ---- slots claimed ahead of their due instant ----------------------------------
+
+ScheduleDef Ahead(const std::string& name, OverlapPolicy overlap = OverlapPolicy::kAllow) {
+  ScheduleDef d = Nightly(name);
+  d.policy.overlap = overlap;
+  return d;
+}
+
+TEST_P(Conformance, ASlotClaimedAheadWaitsDelayedUntilItsDueInstant) {
+  const TimeMs due = kT0 + 1000;
+  ASSERT_TRUE(Batch([&](Store& s) { return s.PutSchedule(Ahead("nightly"), due, kT0); }).ok());
+  ScheduleDef d = Ahead("nightly");
+  auto c = Batch([&](Store& s) { return s.ClaimSlot("nightly", due, SlotStatus::kFired, &d.job, "reports", "", kT0, due); });
+  ASSERT_TRUE(c.ok() && c->claimed);
+  EXPECT_EQ(c->job_state, JobState::kDelayed);
+  EXPECT_EQ(Counts("reports"), C(0, 1, 0, 0, 0));
+  EXPECT_EQ(Batch([](Store& s) { return s.NextDeadlines(); })->next_delayed, due);
+  auto slots = Batch([](Store& s) { return s.ListSlots("nightly", 10); });
+  ASSERT_EQ(slots->size(), 1u);
+  EXPECT_EQ((*slots)[0].handled_at, due);
+  EXPECT_EQ((*slots)[0].claimed_at, kT0);
+  Reopen();
+  EXPECT_FALSE(Batch([&](Store& s) { return s.ClaimSlot("nightly", due, SlotStatus::kFired, &d.job, "reports", "", due, due); })->claimed);
+  EXPECT_EQ(Due(due - 1).promoted, 0);
+  EXPECT_TRUE(Take("reports", 1, due - 1).empty());
+  DueWork w = Due(due);
+  EXPECT_EQ(w.promoted, 1);
+  EXPECT_EQ(w.woken_queues, std::vector<std::string>{"reports"});
+  std::vector<Lease> ls = Take("reports", 1, due);
+  ASSERT_EQ(ls.size(), 1u);
+  EXPECT_EQ(ls[0].fire_id, FireId("nightly", due));
+  // A slot claimed at (or after) its due instant: claimed and handled at once.
+  auto late = Batch([&](Store& s) { return s.ClaimSlot("nightly", due + 1000, SlotStatus::kFired, &d.job, "reports", "", due + 1300, due + 1000); });
+  EXPECT_EQ(late->job_state, JobState::kWaiting);
+  auto again = Batch([](Store& s) { return s.ListSlots("nightly", 1); });
+  EXPECT_EQ((*again)[0].handled_at, due + 1300);
+  EXPECT_EQ((*again)[0].claimed_at, due + 1300);
+}
+
+TEST_P(Conformance, OnlySchedulesThatAllowOverlapAreDueAhead) {
+  ASSERT_TRUE(Batch([](Store& s) { return s.PutSchedule(Ahead("allow"), kT0 + 500, kT0); }).ok());
+  ASSERT_TRUE(Batch([](Store& s) { return s.PutSchedule(Ahead("forbid", OverlapPolicy::kForbid), kT0 + 300, kT0); }).ok());
+  ASSERT_TRUE(Batch([](Store& s) { return s.PutSchedule(Ahead("replace", OverlapPolicy::kReplace), kT0 - 5, kT0); }).ok());
+  auto d = Batch([](Store& s) { return s.NextDeadlines(); });
+  EXPECT_EQ(d->next_schedule, kT0 - 5);
+  EXPECT_EQ(d->next_schedule_ahead, kT0 + 500);
+  auto due = Batch([](Store& s) { return s.DueSchedules(kT0, kT0 + 1000, 10); });
+  ASSERT_EQ(due->size(), 2u);  // replace because it is due, allow because it may be claimed ahead
+  EXPECT_EQ((*due)[0].def.name, "replace");
+  EXPECT_EQ((*due)[1].def.name, "allow");
+  EXPECT_EQ(Batch([](Store& s) { return s.DueSchedules(kT0, kT0 + 400, 10); })->size(), 1u);
+  EXPECT_EQ(Batch([](Store& s) { return s.DueSchedules(kT0, kT0 + 1000, 1); })->size(), 1u);
+  ASSERT_TRUE(Batch([](Store& s) { return s.AdvanceSchedule("allow", kT0 + 5000); }).ok());
+  EXPECT_EQ(Batch([](Store& s) { return s.NextDeadlines(); })->next_schedule_ahead, kT0 + 5000);
+  ASSERT_TRUE(Batch([](Store& s) { return s.SetSchedulePaused("allow", true, kT0 + 5000, kT0); }).ok());
+  EXPECT_EQ(Batch([](Store& s) { return s.NextDeadlines(); })->next_schedule_ahead, std::nullopt);
+  ASSERT_TRUE(Batch([](Store& s) { return s.SetSchedulePaused("allow", false, kT0 + 6000, kT0); }).ok());
+  EXPECT_EQ(Batch([](Store& s) { return s.NextDeadlines(); })->next_schedule_ahead, kT0 + 6000);
+  // Changed to forbid: no longer claimed ahead.
+  ASSERT_TRUE(Batch([](Store& s) { return s.PutSchedule(Ahead("allow", OverlapPolicy::kForbid), kT0 + 6000, kT0); }).ok());
+  EXPECT_EQ(Batch([](Store& s) { return s.NextDeadlines(); })->next_schedule_ahead, std::nullopt);
+  EXPECT_TRUE(Batch([](Store& s) { return s.DueSchedules(kT0, kT0 + 10'000, 10); })->size() == 1u);
+  ASSERT_TRUE(Batch([](Store& s) { return s.PutSchedule(Ahead("allow"), kT0 + 7000, kT0); }).ok());
+  ASSERT_TRUE(Batch([](Store& s) { return s.DeleteSchedule("allow"); }).ok());
+  EXPECT_EQ(Batch([](Store& s) { return s.NextDeadlines(); })->next_schedule_ahead, std::nullopt);
+}
+
+TEST_P(Conformance, WithdrawTakesBackOnlyDelayedSlotsStillAhead) {
+  ASSERT_TRUE(Batch([](Store& s) { return s.PutSchedule(Ahead("nightly"), kT0, kT0); }).ok());
+  ScheduleDef d = Ahead("nightly");
+  auto claim = [&](TimeMs due, TimeMs now) {
+    return *Batch([&](Store& s) { return s.ClaimSlot("nightly", due, SlotStatus::kFired, &d.job, "reports", "", now, due); });
+  };
+  SlotClaim past = claim(kT0, kT0);            // fired at its instant: a waiting job
+  SlotClaim ahead1 = claim(kT0 + 1000, kT0);   // claimed ahead: delayed
+  SlotClaim ahead2 = claim(kT0 + 2000, kT0);   // claimed ahead, then promoted by an operator
+  ASSERT_TRUE(Batch([&](Store& s) { return s.Promote("reports", ahead2.job_id, kT0); }).ok());
+  SlotClaim ahead3 = claim(kT0 + 3000, kT0);
+  EXPECT_EQ(Batch([](Store& s) { return s.GetSchedule("nightly"); })->last_id, ahead3.job_id);
+  EXPECT_EQ(Counts("reports"), C(2, 2, 0, 0, 0));
+  Reopen();
+  auto back = Batch([](Store& s) { return s.WithdrawSlots("nightly", kT0 + 500); });
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, (std::vector<TimeMs>{kT0 + 1000, kT0 + 3000}));
+  EXPECT_EQ(Counts("reports"), C(2, 0, 0, 0, 0));
+  EXPECT_TRUE(Batch([&](Store& s) { return s.GetJob("reports", ahead1.job_id); }).status().IsNotFound());
+  EXPECT_TRUE(Batch([&](Store& s) { return s.GetJob("reports", ahead3.job_id); }).status().IsNotFound());
+  auto slots = Batch([](Store& s) { return s.ListSlots("nightly", 10); });
+  ASSERT_EQ(slots->size(), 2u);
+  EXPECT_EQ((*slots)[0].due_at, kT0 + 2000);
+  EXPECT_EQ((*slots)[1].due_at, kT0);
+  EXPECT_EQ((*slots)[1].job_id, past.job_id);
+  // The latest job falls back to the newest slot left.
+  EXPECT_EQ(Batch([](Store& s) { return s.GetSchedule("nightly"); })->last_id, ahead2.job_id);
+  // A withdrawn slot can be claimed again; nothing else is taken back twice.
+  EXPECT_TRUE(claim(kT0 + 1000, kT0 + 600).claimed);
+  EXPECT_TRUE(Batch([](Store& s) { return s.WithdrawSlots("nightly", kT0 + 1000); })->empty());
+  EXPECT_TRUE(Batch([](Store& s) { return s.WithdrawSlots("nobody", kT0); })->empty());
+  // Rolled back: nothing of it stays.
+  ASSERT_TRUE(store_->Begin().ok());
+  EXPECT_EQ(store_->WithdrawSlots("nightly", kT0 + 500)->size(), 1u);
+  store_->Rollback();
+  EXPECT_EQ(Counts("reports"), C(2, 1, 0, 0, 0));
+  EXPECT_EQ(Batch([](Store& s) { return s.ListSlots("nightly", 10); })->size(), 3u);
+}
+
+TEST_P(Conformance, ManyJobsDueAtOneInstantArePromotedInChunksEarliestFirst) {
+  Batch([](Store& s) {
+    for (int i = 0; i < 2500; ++i) {
+      NewJob j{"tick", "{}", {}};
+      j.opts.delay = i < 10 ? 500 : 1000;  // ten due earlier than the rest
+      EXPECT_TRUE(s.Enqueue("burst", j, kT0).ok());
+    }
+    return Status::Ok();
+  });
+  DueWork first = Due(kT0 + 1000);
+  EXPECT_GT(first.promoted, 0);
+  EXPECT_LT(first.promoted, 2500);  // a bounded chunk: its commit makes these visible first
+  auto d = Batch([](Store& s) { return s.NextDeadlines(); });
+  ASSERT_TRUE(d->next_delayed.has_value());
+  EXPECT_LE(*d->next_delayed, kT0 + 1000);  // the rest is still due: the engine runs again at once
+  EXPECT_EQ(Counts("burst")[0], first.promoted);
+  std::vector<Lease> ls = Take("burst", 10, kT0 + 1000);
+  ASSERT_EQ(ls.size(), 10u);
+  for (const Lease& l : ls) EXPECT_LE(std::stoll(l.id), 10) << "the earliest due were promoted first";
+  int total = first.promoted, passes = 1;
+  while (total < 2500 && passes < 100) {
+    total += Due(kT0 + 1000).promoted;
+    ++passes;
+  }
+  EXPECT_EQ(total, 2500);
+  EXPECT_EQ(Batch([](Store& s) { return s.NextDeadlines(); })->next_delayed, std::nullopt);
+}
 
 }  // namespace cronq::testing

@@ -97,6 +97,17 @@ TEST(Schedules, EverySecondAcrossRestartsFiresEachSlotOnce) {
     prompt += e["latenessMs"].get<int64_t>() < 200;
   }
   EXPECT_GE(prompt * 2, fired) << h.dump();
+  // While up, slots of this overlap-allow schedule are claimed ahead: claimed before
+  // their instant, handled at it, their job delayed until then.
+  int ahead = 0;
+  for (const json& e : h) {
+    const int64_t claimed = e["claimedAt"].get<int64_t>(), handled = e["handledAt"].get<int64_t>();
+    EXPECT_LE(claimed, handled) << e.dump();
+    if (claimed == handled) continue;
+    ++ahead;
+    EXPECT_EQ(e["latenessMs"], 0) << e.dump();
+  }
+  EXPECT_GE(ahead, 1) << h.dump();
 }
 
 TEST(Schedules, CompletedAndFailedRunsShowInTheHistory) {
@@ -198,6 +209,54 @@ TEST(Schedules, ABadConfigScheduleStopsTheServerWithAMessage) {
   int status = pclose(p);
   EXPECT_EQ(WEXITSTATUS(status), 2) << out;
   EXPECT_NE(out.find("schedule broken: hour"), std::string::npos) << out;
+}
+
+// schedule_lead_ms from cronq.toml: 30 s claims the next 30 every-second slots
+// at once, each handled at its instant with its job delayed until then; 0 claims
+// every slot at its instant (claimedAt = handledAt).
+TEST(Schedules, TheLeadFromTheConfigFileDecidesHowFarAheadSlotsAreClaimed) {
+  for (int lead : {30'000, 0}) {
+    TempDir dir;
+    {
+      std::ofstream cfg(dir.File("cronq.toml"));
+      cfg << "schedule_lead_ms = " << lead << "\n";
+    }
+    ServerProcess s(dir.File("data"), {"--config", dir.File("cronq.toml")});
+    s.Start();
+    ASSERT_EQ(s.Call("PUT", "/v1/schedules/tick", json{{"cron", "* * * * * *"}, {"target", {{"queue", "ticks"}}}}).status,
+              200);
+    json h = History(s, "tick");
+    for (int i = 0; i < 100 && h.size() < (lead ? 25u : 2u); ++i) {  // up to 10 s on a loaded machine
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      h = History(s, "tick");
+    }
+    ASSERT_GE(h.size(), lead ? 25u : 2u) << h.dump();
+    int ahead = 0;
+    for (const json& e : h) ahead += e["claimedAt"].get<int64_t>() < e["handledAt"].get<int64_t>();
+    if (lead) {
+      EXPECT_GE(ahead, 25) << h.dump();
+      auto q = s.Call("GET", "/v1/queues/ticks");
+      EXPECT_GE(q.json["counts"]["delayed"].get<int64_t>(), 25) << q.body;
+    } else {
+      EXPECT_EQ(ahead, 0) << h.dump();
+    }
+  }
+}
+
+TEST(Schedules, AScheduleLeadOutOfRangeStopsTheServer) {
+  TempDir dir;
+  {
+    std::ofstream cfg(dir.File("cronq.toml"));
+    cfg << "schedule_lead_ms = 60001\n";
+  }
+  std::string cmd = "CRONQ_ADMIN_TOKEN=0123456789abcdef0123 " + CronqBinary() + " --data " + dir.File("data") +
+                    " serve --listen 127.0.0.1:0 --config " + dir.File("cronq.toml") + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[512];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  EXPECT_EQ(WEXITSTATUS(pclose(p)), 2) << out;
+  EXPECT_NE(out.find("schedule_lead_ms must be between 0 and 60000"), std::string::npos) << out;
 }
 
 }  // namespace
