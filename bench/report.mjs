@@ -101,7 +101,7 @@ out.push(`# cronq vs BullMQ — ${new Date().toISOString().slice(0, 16).replace(
 out.push('');
 out.push(`- machine: ${os.cpus().length} cores (nproc ${sh('nproc', [])}), ${cpuModel}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${os.release()}`);
 const store = process.env.CRONQ_STORE === 'redis'
-  ? 'Redis backend (--redis) on the same redis-server as BullMQ, one Lua script per state change'
+  ? 'Redis backend (--redis) on the same redis-server as BullMQ, Lua scripts, one call per operation or per run of up to 256 jobs'
   : "SQLite WAL + locking_mode=EXCLUSIVE, synchronous=FULL: every commit fsync'd (group commit)";
 out.push(`- cronq: ${sh(cronqBin, ['--version'])} (${process.env.CRONQ_BUILD || 'Release'}), ${store}, default HTTP threads (cores − 1, at least 1), --no-job-logs`);
 out.push(`- BullMQ ${pkgVersion('bullmq')}, ioredis ${pkgVersion('ioredis')}, ${sh(process.env.REDIS_SERVER || 'redis-server', ['--version']).replace(/ sha=.*malloc=/, ' malloc=').replace(/ bits=.*/, '')}, no persistence (--save '' --appendonly no)`);

@@ -326,6 +326,8 @@ void Engine::RunBatch(std::vector<Op>& ops) {
       }
     }
   }
+  // The answers leave before the deadline read: nothing in them depends on it.
+  FlushOutbox();
   Result<Deadlines> d = store_.NextDeadlines();
   deadlines_known_ = d.ok();
   if (d.ok()) deadlines_ = *d;

@@ -71,6 +71,11 @@ Status Conn::Connect() {
   timeval cmd{opt_.command_timeout_ms / 1000, static_cast<suseconds_t>((opt_.command_timeout_ms % 1000) * 1000)};
   redisSetTimeout(ctx_, cmd);
   redisEnableKeepAlive(ctx_);
+  struct Connecting {
+    bool& flag;
+    explicit Connecting(bool& f) : flag(f) { flag = true; }
+    ~Connecting() { flag = false; }
+  } connecting(connecting_);
   if (!opt_.password.empty()) {
     Args a = opt_.user.empty() ? Args{"AUTH", opt_.password} : Args{"AUTH", opt_.user, opt_.password};
     CRONQ_ASSIGN_OR_RETURN(Reply r, Run(a));
@@ -117,21 +122,39 @@ void Conn::Append(const Args& args) {
 }
 
 Result<Reply> Conn::Run(const Args& args) {
-  CRONQ_RETURN_IF_ERROR(Ensure());
-  Append(args);
-  void* raw = nullptr;
-  if (redisGetReply(ctx_, &raw) != REDIS_OK || !raw) return Fail(args.empty() ? "command" : args[0] + " failed");
-  return Reply(static_cast<redisReply*>(raw));
+  CRONQ_ASSIGN_OR_RETURN(std::vector<Reply> r, Send({args}));
+  return r.front();
 }
 
-Result<std::vector<Reply>> Conn::Pipeline(const std::vector<Args>& cmds) {
+Result<std::vector<Reply>> Conn::Pipeline(const std::vector<Args>& cmds) { return Send(cmds); }
+
+void Conn::Defer(Args cmd) {
+  for (const Args& d : deferred_)
+    if (d == cmd) return;
+  deferred_.push_back(std::move(cmd));
+}
+
+Result<std::vector<Reply>> Conn::Send(const std::vector<Args>& cmds) {
   CRONQ_RETURN_IF_ERROR(Ensure());
+  // While connecting (AUTH, SELECT, SCRIPT LOAD) the deferred commands wait.
+  std::vector<Args> before;
+  if (!connecting_) before.swap(deferred_);
+  for (const Args& c : before) Append(c);
+  for (const Args& c : cmds) Append(c);
   std::vector<Reply> out;
   out.reserve(cmds.size());
-  for (const Args& c : cmds) Append(c);
-  for (size_t i = 0; i < cmds.size(); ++i) {
+  for (size_t i = 0; i < before.size() + cmds.size(); ++i) {
     void* raw = nullptr;
-    if (redisGetReply(ctx_, &raw) != REDIS_OK || !raw) return Fail("pipeline failed");
+    if (redisGetReply(ctx_, &raw) != REDIS_OK || !raw) {
+      // Whether the deferred commands ran is unknown: send them again (they are
+      // idempotent) in front of the next command.
+      for (const Args& c : before) Defer(c);
+      return Fail(cmds.size() == 1 && !cmds[0].empty() ? cmds[0][0] + " failed" : "pipeline failed");
+    }
+    if (i < before.size()) {
+      freeReplyObject(raw);
+      continue;
+    }
     out.emplace_back(static_cast<redisReply*>(raw));
   }
   return out;

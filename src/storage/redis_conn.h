@@ -65,6 +65,11 @@ class Conn {
   Result<std::vector<Reply>> Pipeline(const std::vector<Args>& cmds);
   // Pipelined EVALSHA calls of one script.
   Result<std::vector<Reply>> EvalMany(int script, const std::vector<Args>& calls);
+  // Queues a command whose reply nobody waits for: it goes out in front of the
+  // next command or pipeline (after a reconnection too), so it costs no round
+  // trip of its own, and it runs before anything sent after it. Its reply is
+  // read and dropped. A command already queued is not queued twice.
+  void Defer(Args cmd);
 
   // Registers a script's source; returns its index for Eval.
   int Register(std::string source);
@@ -73,10 +78,15 @@ class Conn {
   Status Fail(const std::string& what);
   Status LoadScripts();
   void Append(const Args& args);
+  // Sends the deferred commands and `cmds`, reads every reply; the deferred ones
+  // are dropped once their replies arrived.
+  Result<std::vector<Reply>> Send(const std::vector<Args>& cmds);
 
   RedisOptions opt_;
   redisContext* ctx_ = nullptr;
   std::vector<std::string> sources_, shas_;
+  std::vector<Args> deferred_;
+  bool connecting_ = false;
   std::chrono::steady_clock::time_point next_try_{};
   std::chrono::milliseconds backoff_{0};
 };

@@ -203,7 +203,19 @@ Result<DueWork> RedisStore::RunDue(TimeMs now, double unit) {
   return out;
 }
 
+// Deadlines only matter when they are early: a stale deadline that is too early
+// makes the engine run a due pass that finds nothing and reads them again, one
+// that is too late would leave work undone. So the last read is kept while this
+// store's batches cannot have added an earlier one: enqueues of jobs that are not
+// delayed, queue settings, the audit log, and leases (whose expiries are folded
+// in). Every other write (and a rollback, or any error) drops it. Other replicas
+// add deadlines too: the read is at most kDeadlineCache old, and each replica
+// runs its own due pass anyway.
 Result<Deadlines> RedisStore::NextDeadlines() {
+  constexpr auto kDeadlineCache = std::chrono::milliseconds(200);
+  const auto at = std::chrono::steady_clock::now();
+  if (deadlines_ && at - deadlines_read_ < kDeadlineCache) return *deadlines_;
+  deadlines_.reset();
   std::vector<Args> cmds;
   for (const char* k : {"delayed", "active", "expire", "sdue", "sahead"})
     cmds.push_back({"ZRANGE", Key(k), "0", "0", "WITHSCORES"});
@@ -221,6 +233,8 @@ Result<Deadlines> RedisStore::NextDeadlines() {
   d.next_retention = found[2];
   d.next_schedule = found[3];
   d.next_schedule_ahead = found[4];
+  deadlines_ = d;
+  deadlines_read_ = at;
   return d;
 }
 

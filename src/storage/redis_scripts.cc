@@ -15,7 +15,14 @@ namespace {
 constexpr const char* kPrelude = R"LUA(
 local P, JK = ARGV[1], ARGV[2]
 local function num(x) return string.format('%.0f', x) end
-local function undo(...) if JK ~= '' then redis.call('RPUSH', JK, cmsgpack.pack({...})) end end
+-- Journal entries are gathered and appended with one RPUSH when the script ends,
+-- also when it fails half-way (see ScriptSource).
+local UNDO = {}
+local function undo(...) if JK ~= '' then UNDO[#UNDO + 1] = cmsgpack.pack({...}) end end
+local function flush_undo()
+  for i = 1, #UNDO, 1000 do redis.call('RPUSH', JK, unpack(UNDO, i, math.min(i + 999, #UNDO))) end
+  UNDO = {}
+end
 local function snap(k)
   if JK == '' then return end
   local d = redis.call('DUMP', k)
@@ -222,10 +229,96 @@ local function insert(q, now, o, sc, sd, ready)
 end
 )LUA";
 
-// ARGV[3] queue, [4] now, [5..16] the job (see insert).
+// Adds a run of jobs to one queue, each exactly as insert() would, in order (a
+// jobId repeated inside the run is a duplicate of its first occurrence). One call
+// for the run: the queue check, the queue's defaults and the sequence numbers are
+// read once, the indexes and counters get one command each, and the journal one
+// entry per index instead of several per job.
+// ARGV[3] queue, [4] now, [5..] the jobs, 12 fields each (see insert).
+// -> {id, duplicate (0/1), state, id, ...}, three entries per job
 constexpr const char* kEnqueueLua = R"LUA(
-local id, dup, state = insert(ARGV[3], tonumber(ARGV[4]), 5, nil, nil)
-return {id, dup, state}
+local q, now = ARGV[3], tonumber(ARGV[4])
+local qk = qkey(q)
+local ik = qk .. '/ids'
+local n = (#ARGV - 4) / 12
+local out, fresh, first = {}, {}, {}
+for i = 0, n - 1 do
+  local o = 5 + 12 * i
+  local cid = ARGV[o + 2]
+  local state = 0
+  if tonumber(ARGV[o + 4]) > 0 then state = 1 end
+  local seen = cid ~= '' and first[cid]
+  if seen then
+    out[#out + 1] = cid; out[#out + 1] = 1; out[#out + 1] = seen
+  else
+    local ex = cid ~= '' and redis.call('HGET', ik, cid)
+    if ex then
+      out[#out + 1] = cid; out[#out + 1] = 1; out[#out + 1] = tonumber(redis.call('HGET', jkey(ex), 's'))
+    else
+      if cid ~= '' then first[cid] = state end
+      fresh[#fresh + 1] = {o, state, #out + 1}
+      out[#out + 1] = cid; out[#out + 1] = 0; out[#out + 1] = state
+    end
+  end
+end
+if #fresh == 0 then return out end
+ensure_queue(q, now)
+local defaults = nil
+local last = redis.call('INCRBY', P .. 'seq', #fresh)  -- never undone: ids are never reused
+local jks, seqs, all, wait, waitm, delayed, delayedm, cids, idpairs = {}, {}, {}, {}, {}, {}, {}, {}, {}
+for k, e in ipairs(fresh) do
+  local o, state = e[1], e[2]
+  local seq = num(last - #fresh + k)
+  local name, data, cid, delay = ARGV[o], ARGV[o + 1], ARGV[o + 2], tonumber(ARGV[o + 4])
+  -- ARGV[o + 11]: "a" / "b" / "ab", the options the job left to the queue's defaults.
+  local am, bo = ARGV[o + 5], ARGV[o + 7]
+  local unset = ARGV[o + 11] or ''
+  if unset ~= '' then
+    defaults = defaults or redis.call('HMGET', qk, 'da', 'db')
+    if defaults[1] and string.find(unset, 'a', 1, true) then am = defaults[1] end
+    if defaults[2] and string.find(unset, 'b', 1, true) then bo = defaults[2] end
+  end
+  local jk = jkey(seq)
+  local f = {'q', q, 'n', name, 'd', data, 's', state, 'p', ARGV[o + 3], 'c', num(now), 'am', am,
+             'ms', ARGV[o + 6], 'a', 0, 'st', 0, 'ln', 0}
+  local function opt(k, v) if v ~= '' then f[#f + 1] = k; f[#f + 1] = v end end
+  opt('cid', cid); opt('b', bo); opt('kc', ARGV[o + 9]); opt('kf', ARGV[o + 10])
+  if ARGV[o + 8] ~= '0' then opt('t', ARGV[o + 8]) end
+  if state == 1 then opt('dl', ARGV[o + 4]); opt('r', num(now + delay)) end
+  redis.call('HSET', jk, unpack(f))
+  jks[#jks + 1] = jk
+  seqs[#seqs + 1] = seq
+  all[#all + 1] = seq; all[#all + 1] = seq
+  if state == 0 then
+    wait[#wait + 1] = ARGV[o + 3]; wait[#wait + 1] = wm(seq); waitm[#waitm + 1] = wm(seq)
+  else
+    delayed[#delayed + 1] = num(now + delay); delayed[#delayed + 1] = seq; delayedm[#delayedm + 1] = seq
+  end
+  if cid ~= '' then
+    cids[#cids + 1] = cid
+    idpairs[#idpairs + 1] = cid; idpairs[#idpairs + 1] = seq
+  else
+    out[e[3]] = seq
+  end
+end
+undo('DEL', unpack(jks))
+redis.call('ZADD', qk .. '/all', unpack(all))
+undo('ZREM', qk .. '/all', unpack(seqs))
+if #waitm > 0 then
+  redis.call('ZADD', qk .. '/wait', unpack(wait))
+  hincr(qk, 'c0', #waitm)
+  undo('ZREM', qk .. '/wait', unpack(waitm))
+end
+if #delayedm > 0 then
+  redis.call('ZADD', P .. 'delayed', unpack(delayed))
+  hincr(qk, 'c1', #delayedm)
+  undo('ZREM', P .. 'delayed', unpack(delayedm))
+end
+if #cids > 0 then
+  redis.call('HSET', ik, unpack(idpairs))
+  undo('HDEL', ik, unpack(cids))
+end
+return out
 )LUA";
 
 // ARGV[3] queue, [4] now, [5] lock ms, [6] worker, [7] max, [8..] random token
@@ -240,23 +333,43 @@ local f0 = redis.call('HMGET', qk, 'paused', 'push')
 if f0[2] and ARGV[8 + max] ~= '1' then return -1 end
 if not f0[2] and ARGV[8 + max] == '1' then return {} end
 if f0[1] == '1' then return {} end
-local out = {}
-for i, m in ipairs(redis.call('ZRANGE', qk .. '/wait', 0, max - 1)) do
-  local seq = unwm(m)
+-- The leased jobs leave `wait` in one ZREMRANGEBYRANK and enter `active` in one
+-- ZADD; each job hash is written with one HSET, its journal entry holding the
+-- previous values read by the same HMGET that reads the job.
+local wk = qk .. '/wait'
+local head = redis.call('ZRANGE', wk, 0, max - 1, 'WITHSCORES')
+if #head == 0 then return {} end
+local n = #head / 2
+redis.call('ZREMRANGEBYRANK', wk, 0, n - 1)
+local back = {}
+for i = 1, #head, 2 do back[#back + 1] = head[i + 1]; back[#back + 1] = head[i] end
+undo('ZADD', wk, unpack(back))
+local out, act, actm = {}, {}, {}
+for i = 1, n do
+  local seq = unwm(head[2 * i - 1])
   local jk = jkey(seq)
-  local f = redis.call('HMGET', jk, 'cid', 'n', 'd', 'a', 'am', 't', 'c', 'ln', 'sc', 'sd')
+  local f = redis.call('HMGET', jk, 'cid', 'n', 'd', 'a', 'am', 't', 'c', 'ln', 'sc', 'sd', 's', 'tk', 'le', 'lt', 'sa',
+                       'w')
   local timeout = tonumber(f[6] or '0')
   local exp, byt = now + lock, 0
   if timeout > 0 and now + timeout <= exp then exp = now + timeout; byt = 1 end
   local ln = tonumber(f[8]) + 1
   local token = num(ln) .. '.' .. ARGV[7 + i]
-  local w = false
-  if worker ~= '' then w = worker end
-  hput(jk, {'s', 2, 'ln', ln, 'tk', token, 'le', num(exp), 'lt', byt, 'sa', num(now), 'w', w})
-  move(q, seq, 0, 2, exp)
+  undo('HFIELDS', jk, 's', f[11], 'ln', f[8], 'tk', f[12], 'le', f[13], 'lt', f[14], 'sa', f[15], 'w', f[16])
+  if worker ~= '' then
+    redis.call('HSET', jk, 's', 2, 'ln', ln, 'tk', token, 'le', num(exp), 'lt', byt, 'sa', num(now), 'w', worker)
+  else
+    redis.call('HSET', jk, 's', 2, 'ln', ln, 'tk', token, 'le', num(exp), 'lt', byt, 'sa', num(now))
+    if f[16] then redis.call('HDEL', jk, 'w') end
+  end
+  act[#act + 1] = num(exp); act[#act + 1] = seq; actm[#actm + 1] = seq
   out[#out + 1] = {f[1] or seq, f[2], f[3], tonumber(f[4]) + 1, token, num(exp), f[7], f[6] or '0', f[5],
                    f[9] or '', f[10] or ''}
 end
+redis.call('ZADD', P .. 'active', unpack(act))
+undo('ZREM', P .. 'active', unpack(actm))
+hincr(qk, 'c0', -n)
+hincr(qk, 'c2', n)
 return out
 )LUA";
 
@@ -289,53 +402,131 @@ end
 return {0, num(exp)}
 )LUA";
 
-// Ends the attempt under lease `token`. ARGV[3] queue, [4] id, [5] token, [6] now,
-// [7] kind (complete | fail | stall), [8] state after, [9] outcome, [10] run_at,
-// [11] message, [12] stack, [13] result, [14] "1": only if the lease has expired.
-// -> {0, name, attempt, started_at} | {1} not found | {2, state} stale | {3} not expired
+// Ends attempts, each under its lease token, in order. ARGV[3] now, [4] "1": only
+// if the lease has expired; then 10 fields per attempt: queue, id, token, kind
+// (complete | fail | stall), state after, outcome, run_at, message, stack, result.
+// -> one reply per attempt: {0, name, attempt, started_at} | {1} not found |
+// {2, state} stale | {3} not expired; then {delayed, expire}: the earliest
+// deadline the call added to `delayed` (a retry's run_at) and to `expire` (a
+// retention age), 0 for none, so that the caller's kept deadlines stay true.
+//
+// The job hash and its attempt list are written per attempt (a later entry for
+// the same job sees the earlier one's effect). The index moves of a plain job
+// (no retention, no schedule slot) are gathered and written once at the end: one
+// ZREM from `active`, one ZADD per target index, one HINCRBY per counter, each
+// with one journal entry. A job with retention or a slot moves at once, because
+// retain() and settle() read the indexes.
 constexpr const char* kFinishLua = R"LUA(
-local q, id, token, now, kind, to = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
-local outcome, runat, msg, stack, result = ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13]
-local seq = resolve(q, id)
-if not seq then return {1} end
-local jk = jkey(seq)
-local f = redis.call('HMGET', jk, 's', 'tk', 'a', 'st', 'sa', 'w', 'n', 'sc', 'sd', 'kc', 'kf', 'p')
-if f[1] ~= '2' or f[2] ~= token then return {2, f[1] or ''} end
-if ARGV[14] == '1' and tonumber(redis.call('ZSCORE', P .. 'active', seq) or '0') > now then return {3} end
-local attempt = tonumber(f[3]) + 1
-local final = to == 3 or to == 4
-local t = {'s', to, 'tk', false, 'le', false, 'lt', false}
-local function add(k, v) t[#t + 1] = k; t[#t + 1] = v end
-if final then add('fa', num(now)) else add('fa', false) end
-local function opt(v) if v == '' then return false end return v end
-if kind == 'complete' then
-  add('a', attempt); add('res', opt(result))
-elseif kind == 'fail' then
-  add('a', attempt); add('fr', opt(msg)); add('stk', opt(stack))
-  if to == 1 then add('r', runat) else add('r', false) end
-else
-  add('st', tonumber(f[4]) + 1)
-  if to == 4 then add('fr', msg) end
+local now, only_expired = tonumber(ARGV[3]), ARGV[4] == '1'
+local out = {}
+local gone, gonem = {}, {}  -- leaving `active`: journal pairs (old score, seq), and the seqs
+local adds = {}             -- index key -> {score, member, ...}
+local counts, order = {}, {}  -- queue key -> field -> delta
+local dmin, emin = 0, 0          -- earliest deadlines added to `delayed` and `expire`
+local function earliest(cur, t) if cur == 0 or t < cur then return t end return cur end
+local function count(qk, f, d)
+  if not counts[qk] then counts[qk] = {}; order[#order + 1] = qk end
+  counts[qk][f] = (counts[qk][f] or 0) + d
 end
-hput(jk, t)
-local score = tonumber(seq)
-if to == 0 then score = tonumber(f[12]) elseif to == 1 then score = tonumber(runat) end
-move(q, seq, 2, to, score)
-local ak = jk .. '/att'
-local amsg, astack = msg, stack
-if kind == 'complete' then amsg = '' end
-if kind ~= 'fail' then astack = '' end
-redis.call('RPUSH', ak, enc(attempt, f[5], num(now), outcome, amsg, astack, f[6] or ''))
-undo('RPOP', ak)
-if final then
-  local status = 2
-  if to == 3 then status = 1 end
-  settle(f[8], f[9], status, nil)
+-- Writes the gathered index moves.
+local function flush()
+  if #gonem > 0 then
+    redis.call('ZREM', P .. 'active', unpack(gonem))
+    undo('ZADD', P .. 'active', unpack(gone))
+  end
+  for k, a in pairs(adds) do
+    redis.call('ZADD', k, unpack(a))
+    local ms = {}
+    for i = 2, #a, 2 do ms[#ms + 1] = a[i] end
+    undo('ZREM', k, unpack(ms))
+  end
+  for _, qk in ipairs(order) do
+    for fld, d in pairs(counts[qk]) do
+      if d ~= 0 then hincr(qk, fld, d) end
+    end
+  end
+  gone, gonem, adds, counts, order = {}, {}, {}, {}, {}
+end
+local function one(q, id, token, kind, to, outcome, runat, msg, stack, result)
+  -- resolve() and hput() folded into one HMGET: it checks the queue of a numeric
+  -- id and reads the previous values of every field written below.
+  local seq = id
+  if not string.match(id, '^[1-9]%d*$') then seq = redis.call('HGET', qkey(q) .. '/ids', id) end
+  if not seq then return {1} end
+  local jk = jkey(seq)
+  local f = redis.call('HMGET', jk, 's', 'tk', 'a', 'st', 'sa', 'w', 'n', 'sc', 'sd', 'kc', 'kf', 'p', 'le', 'q', 'lt',
+                       'fa', 'res', 'fr', 'stk', 'r')
+  if f[14] ~= q then return {1} end
+  if f[1] ~= '2' or f[2] ~= token then return {2, f[1] or ''} end
+  if only_expired and tonumber(redis.call('ZSCORE', P .. 'active', seq) or '0') > now then return {3} end
+  local attempt = tonumber(f[3]) + 1
+  local final = to == 3 or to == 4
+  local t = {'s', to, 'tk', false, 'le', false, 'lt', false}
+  local function add(k, v) t[#t + 1] = k; t[#t + 1] = v end
+  if final then add('fa', num(now)) else add('fa', false) end
+  local function opt(v) if v == '' then return false end return v end
+  if kind == 'complete' then
+    add('a', attempt); add('res', opt(result))
+  elseif kind == 'fail' then
+    add('a', attempt); add('fr', opt(msg)); add('stk', opt(stack))
+    if to == 1 then add('r', runat) else add('r', false) end
+  else
+    add('st', tonumber(f[4]) + 1)
+    if to == 4 then add('fr', msg) end
+  end
+  local prev = {s = f[1], tk = f[2], a = f[3], st = f[4], le = f[13], lt = f[15], fa = f[16], res = f[17], fr = f[18],
+                stk = f[19], r = f[20]}
+  local u, set, del = {'HFIELDS', jk}, {}, {}
+  for i = 1, #t, 2 do
+    u[#u + 1] = t[i]; u[#u + 1] = prev[t[i]]
+    if t[i + 1] == false then del[#del + 1] = t[i] else set[#set + 1] = t[i]; set[#set + 1] = t[i + 1] end
+  end
+  undo(unpack(u))
+  redis.call('HSET', jk, unpack(set))
+  if #del > 0 then redis.call('HDEL', jk, unpack(del)) end
+  local score = tonumber(seq)
+  if to == 0 then score = tonumber(f[12]) elseif to == 1 then score = tonumber(runat) end
+  local ak = jk .. '/att'
+  local amsg, astack = msg, stack
+  if kind == 'complete' then amsg = '' end
+  if kind ~= 'fail' then astack = '' end
+  redis.call('RPUSH', ak, enc(attempt, f[5], num(now), outcome, amsg, astack, f[6] or ''))
+  undo('RPOP', ak)
   local keep = f[11]
   if to == 3 then keep = f[10] end
-  retain(q, seq, to, keep, now)
+  if to == 1 then dmin = earliest(dmin, score) end
+  if final and keep then
+    local age = tonumber(string.match(keep, '^%-?%d+,(%-?%d+)$') or '-1')
+    if age >= 0 then emin = earliest(emin, now + age) end
+  end
+  if (final and keep and keep ~= '') or (f[8] and f[8] ~= '') then
+    flush()  -- retain() and settle() read the indexes: bring them up to date first
+    move(q, seq, 2, to, score)
+    if final then
+      local status = 2
+      if to == 3 then status = 1 end
+      settle(f[8], f[9], status, nil)
+      retain(q, seq, to, keep, now)
+    end
+  else
+    gone[#gone + 1] = f[13] or num(now); gone[#gone + 1] = seq; gonem[#gonem + 1] = seq
+    local k, m = idx(q, seq, to)
+    if not adds[k] then adds[k] = {} end
+    local a = adds[k]
+    a[#a + 1] = score; a[#a + 1] = m
+    local qk = qkey(q)
+    count(qk, 'c2', -1)
+    count(qk, 'c' .. to, 1)
+  end
+  return {0, f[7], attempt, f[5]}
 end
-return {0, f[7], attempt, f[5]}
+for i = 5, #ARGV, 10 do
+  out[#out + 1] = one(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], tonumber(ARGV[i + 4]), ARGV[i + 5],
+                      ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], ARGV[i + 9])
+end
+flush()
+out[#out + 1] = {dmin, emin}
+return out
 )LUA";
 
 // ARGV[3] now, [4] limit -> {promoted, queue...}
@@ -614,7 +805,20 @@ std::string ScriptSource(ScriptId id) {
                          id == kRollback;
   std::string s = allow_oom ? "#!lua flags=allow-oom\n" : "";
   if (id == kRollback) return s + kRollbackLua;
-  s += std::string(kPrelude) + kBodies[id];
+  // The body runs as a function so that the gathered journal entries are
+  // appended however it ends; an error is raised again after that, so a script
+  // that failed half-way can still be undone by Rollback().
+  s += std::string(kPrelude) + "local function body()\n" + kBodies[id] +
+       "\nend\n"
+       "local ok, r = pcall(body)\n"
+       "if #UNDO > 0 then\n"
+       "  if ok then flush_undo() else pcall(flush_undo) end\n"
+       "end\n"
+       "if not ok then\n"
+       "  if type(r) == 'table' and r.err then return r end\n"  // a refused redis.call: its own error reply
+       "  error(r, 0)\n"
+       "end\n"
+       "return r\n";
   s = Replace(s, "LOG_LINES", std::to_string(limits::kLogLinesPerJob));
   s = Replace(s, "SLOT_HISTORY", "1000");
   s = Replace(s, "SLOT_SLACK", "64");

@@ -119,6 +119,7 @@ std::string RedisStore::RandomHex() {
 Args RedisStore::Head() const { return Args{opt_.prefix, opt_.journal && in_batch_ ? journal_ : std::string()}; }
 
 Status RedisStore::Poison(Status st) {
+  if (!st.ok()) deadlines_.reset();
   if (!st.ok() && in_batch_ && !poisoned_ &&
       (st.code() == Code::kInternal || st.code() == Code::kUnavailable)) {
     poisoned_ = true;
@@ -130,11 +131,14 @@ Status RedisStore::Poison(Status st) {
 Status RedisStore::CheckReply(const Reply& r) {
   if (!r.IsError()) return Status::Ok();
   std::string msg = r.Str();
+  // A refusal raised inside a script comes back as "ERR <code> ...".
+  std::string_view code = msg;
+  if (code.rfind("ERR ", 0) == 0) code.remove_prefix(4);
   // Refusals that happen before a script writes anything (out of memory at its
   // first write, loading, busy, a failing RDB save, a read-only replica) changed
   // nothing: that one operation fails with 503, the rest of the batch stands.
-  if (msg.rfind("OOM", 0) == 0 || msg.rfind("LOADING", 0) == 0 || msg.rfind("BUSY", 0) == 0 ||
-      msg.rfind("MISCONF", 0) == 0 || msg.rfind("READONLY", 0) == 0)
+  if (code.rfind("OOM ", 0) == 0 || code.rfind("LOADING ", 0) == 0 || code.rfind("BUSY ", 0) == 0 ||
+      code.rfind("MISCONF ", 0) == 0 || code.rfind("READONLY ", 0) == 0)
     return Status::Unavailable("redis refused the write: " + msg);
   // A script that failed half-way keeps its writes (Redis does not undo them);
   // the batch's journal does.
@@ -152,6 +156,11 @@ Result<std::vector<Reply>> RedisStore::EvalMany(ScriptId id, std::vector<Args> c
   Args head = Head();
   for (Args& a : calls) a.insert(a.begin(), head.begin(), head.end());
   if (writes) dirty_ = true;
+  // Scripts that may add an earlier deadline (or whose effect is unknown) make the
+  // next NextDeadlines() read them again. Enqueue (callers say when a job is
+  // delayed), lease and finish (whose callers fold in what they add) do not.
+  if (writes && id != kEnqueue && id != kLease && id != kFinish && id != kQueueOp && id != kAuditAppend)
+    deadlines_.reset();
   Result<std::vector<Reply>> r = conn_.EvalMany(id, calls);
   if (!r.ok()) return Poison(r.status());
   for (const Reply& one : *r) {
@@ -167,10 +176,6 @@ Result<std::vector<Reply>> RedisStore::EvalMany(ScriptId id, std::vector<Args> c
 
 Status RedisStore::Begin() {
   if (in_batch_) return Status::Internal("Begin() inside a batch");
-  if (stale_journal_) {  // a rollback that could not run: its journal is dropped, not applied later
-    Result<Reply> r = conn_.Run({"DEL", journal_});
-    if (r.ok()) stale_journal_ = false;
-  }
   CRONQ_RETURN_IF_ERROR(conn_.Ensure());
   in_batch_ = true;
   dirty_ = poisoned_ = false;
@@ -178,6 +183,11 @@ Status RedisStore::Begin() {
   return Status::Ok();
 }
 
+// The batch's scripts have run and replied: their writes are in Redis, so the
+// commit only has to drop the journal. That DEL is deferred: it goes out in front
+// of the next command (usually the deadline read that follows every batch), so a
+// commit costs no round trip, and it runs before any later script can append to
+// the journal. A crash before it is sent leaves an unused journal key behind.
 Status RedisStore::Commit() {
   if (!in_batch_) return Status::Internal("Commit() outside a batch");
   if (poisoned_) {
@@ -185,23 +195,18 @@ Status RedisStore::Commit() {
     Rollback();
     return st;
   }
-  if (dirty_ && opt_.journal) {
-    Result<Reply> r = conn_.Run({"DEL", journal_});
-    if (!r.ok() || r->IsError()) {
-      in_batch_ = false;
-      stale_journal_ = true;
-      return r.ok() ? Status::Unavailable("redis: " + r->Str()) : r.status();
-    }
-  }
+  if (dirty_ && opt_.journal) conn_.Defer({"DEL", journal_});
   in_batch_ = false;
   return Status::Ok();
 }
 
 void RedisStore::Rollback() {
+  deadlines_.reset();
   if (in_batch_ && dirty_ && opt_.journal) {
     Result<Reply> r = conn_.Eval(kRollback, {journal_});
     if (!r.ok() || r->IsError()) {
-      stale_journal_ = true;
+      // Dropped, not applied later: its writes stay (docs/storage-format.md).
+      conn_.Defer({"DEL", journal_});
       spdlog::error("event=redis.rollback_failed journal={} error={:?}", journal_,
                     r.ok() ? r->Str() : r.status().ToString());
     }
@@ -248,32 +253,37 @@ Status Stale(std::string_view id, const std::string& state_text) {
 }  // namespace
 
 Result<EnqueueResult> RedisStore::Enqueue(std::string_view queue, const NewJob& job, TimeMs now) {
-  Args a{std::string(queue), std::to_string(now)};
-  AppendJob(a, job);
-  CRONQ_ASSIGN_OR_RETURN(Reply r, Eval(kEnqueue, std::move(a)));
-  if (r.Size() != 3) return Poison(Status::Internal("redis: bad enqueue reply"));
-  return EnqueueResult{Str(r.At(0)), Int(r.At(1)) != 0, StateOf(r.At(2))};
+  CRONQ_ASSIGN_OR_RETURN(std::vector<EnqueueResult> r, EnqueueBatch(queue, {job}, now));
+  return std::move(r.front());
 }
 
-// One pipeline per chunk: the scripts run in order, so a jobId repeated inside the
-// batch is a duplicate of its first occurrence, as with one call per job.
+// One script call per chunk, every chunk in one pipeline. The scripts run in
+// order, so a jobId repeated anywhere in the batch is a duplicate of its first
+// occurrence, as with one call per job. A chunk bounds how long one script holds
+// Redis (other replicas wait meanwhile) and the size of its argument list.
 Result<std::vector<EnqueueResult>> RedisStore::EnqueueBatch(std::string_view queue, const std::vector<NewJob>& jobs,
                                                             TimeMs now) {
-  constexpr size_t kChunk = 512;
+  constexpr size_t kChunk = 256;
+  std::vector<size_t> sizes;
+  std::vector<Args> calls;
+  for (size_t at = 0; at < jobs.size(); at += kChunk) {
+    Args a{std::string(queue), std::to_string(now)};
+    const size_t end = std::min(jobs.size(), at + kChunk);
+    a.reserve(2 + 12 * (end - at) + 2);
+    for (size_t i = at; i < end; ++i) AppendJob(a, jobs[i]);
+    calls.push_back(std::move(a));
+    sizes.push_back(end - at);
+  }
+  for (const NewJob& j : jobs)
+    if (j.opts.delay > 0) deadlines_.reset();  // a new delayed deadline
+  CRONQ_ASSIGN_OR_RETURN(std::vector<Reply> rs, EvalMany(kEnqueue, std::move(calls)));
   std::vector<EnqueueResult> out;
   out.reserve(jobs.size());
-  for (size_t at = 0; at < jobs.size(); at += kChunk) {
-    std::vector<Args> calls;
-    for (size_t i = at; i < std::min(jobs.size(), at + kChunk); ++i) {
-      Args a{std::string(queue), std::to_string(now)};
-      AppendJob(a, jobs[i]);
-      calls.push_back(std::move(a));
-    }
-    CRONQ_ASSIGN_OR_RETURN(std::vector<Reply> rs, EvalMany(kEnqueue, std::move(calls)));
-    for (const Reply& r : rs) {
-      if (r.Size() != 3) return Poison(Status::Internal("redis: bad enqueue reply"));
-      out.push_back(EnqueueResult{Str(r.At(0)), Int(r.At(1)) != 0, StateOf(r.At(2))});
-    }
+  for (size_t c = 0; c < rs.size(); ++c) {
+    const Reply& r = rs[c];
+    if (r.Size() != 3 * sizes[c]) return Poison(Status::Internal("redis: bad enqueue reply"));
+    for (size_t i = 0; i < r.Size(); i += 3)
+      out.push_back(EnqueueResult{Str(r.At(i)), Int(r.At(i + 1)) != 0, StateOf(r.At(i + 2))});
   }
   return out;
 }
@@ -306,6 +316,11 @@ Result<std::vector<Lease>> RedisStore::LeaseNext(const FetchSpec& spec, TimeMs n
     std::string sched = Str(e->element[9]);
     if (!sched.empty()) l.fire_id = FireId(sched, Int(e->element[10]));
     out.push_back(std::move(l));
+  }
+  // The only deadline a lease adds is its expiry.
+  if (deadlines_ && !out.empty()) {
+    std::optional<TimeMs>& next = deadlines_->next_lease;
+    for (const Lease& l : out) next = next ? std::min(*next, l.lease_expires) : l.lease_expires;
   }
   return out;
 }
@@ -345,50 +360,92 @@ Result<RedisStore::Held> RedisStore::Lookup(std::string_view queue, std::string_
 
 namespace {
 
-Args FinishArgs(std::string_view queue, std::string_view id, std::string_view token, TimeMs now, std::string_view kind,
-                JobState to, Outcome o, TimeMs run_at, std::string_view msg, std::string_view stack,
-                std::string_view result, bool only_expired) {
-  return Args{std::string(queue), std::string(id), std::string(token), std::to_string(now), std::string(kind),
-              std::to_string(static_cast<int>(to)), std::to_string(static_cast<int>(o)), std::to_string(run_at),
-              std::string(msg), std::string(stack), std::string(result), only_expired ? "1" : "0"};
+// One attempt's fields for the finish script (after its now and only-expired head).
+void AppendFinish(Args& a, std::string_view queue, std::string_view id, std::string_view token, std::string_view kind,
+                  JobState to, Outcome o, TimeMs run_at, std::string_view msg, std::string_view stack,
+                  std::string_view result) {
+  a.emplace_back(queue);
+  a.emplace_back(id);
+  a.emplace_back(token);
+  a.emplace_back(kind);
+  a.push_back(std::to_string(static_cast<int>(to)));
+  a.push_back(std::to_string(static_cast<int>(o)));
+  a.push_back(std::to_string(run_at));
+  a.emplace_back(msg);
+  a.emplace_back(stack);
+  a.emplace_back(result);
 }
 
 }  // namespace
 
-Result<AttemptEnd> RedisStore::FinishReply(const Reply& r, std::string_view queue, std::string_view id, TimeMs now,
-                                           JobState to, Outcome o, std::string_view msg) {
-  int64_t code = r.Size() ? Int(r.At(0)) : -1;
+void RedisStore::KeepAddedDeadlines(const redisReply* added) {
+  if (!deadlines_) return;
+  if (!added || added->type != REDIS_REPLY_ARRAY || added->elements != 2) {
+    deadlines_.reset();
+    return;
+  }
+  auto fold = [](std::optional<TimeMs>& kept, int64_t t) {
+    if (t > 0 && (!kept || t < *kept)) kept = t;
+  };
+  fold(deadlines_->next_delayed, Int(added->element[0]));
+  fold(deadlines_->next_retention, Int(added->element[1]));
+}
+
+Result<AttemptEnd> RedisStore::FinishReply(const redisReply* r, std::string_view queue, std::string_view id,
+                                           TimeMs now, JobState to, Outcome o, std::string_view msg) {
+  const size_t n = r && r->type == REDIS_REPLY_ARRAY ? r->elements : 0;
+  int64_t code = n ? Int(r->element[0]) : -1;
   if (code == 1) return NotFoundJob(queue, id);
-  if (code == 2) return Stale(id, Str(r.At(1)));
+  if (code == 2 && n >= 2) return Stale(id, Str(r->element[1]));
   if (code == 3) return Status::Conflict("the lease was extended meanwhile");
-  if (code != 0 || r.Size() < 4) return Poison(Status::Internal("redis: bad finish reply"));
-  return AttemptEnd{std::string(queue), std::string(id), Str(r.At(1)), static_cast<int>(Int(r.At(2))), o,
-                    to, Int(r.At(3)), now, std::string(msg)};
+  if (code != 0 || n < 4) return Poison(Status::Internal("redis: bad finish reply"));
+  return AttemptEnd{std::string(queue), std::string(id), Str(r->element[1]), static_cast<int>(Int(r->element[2])), o,
+                    to, Int(r->element[3]), now, std::string(msg)};
 }
 
 Result<AttemptEnd> RedisStore::Finish(std::string_view queue, std::string_view id, std::string_view token,
                                       TimeMs now, std::string_view kind, JobState to, Outcome o, TimeMs run_at,
                                       std::string_view msg, std::string_view stack, std::string_view result,
                                       bool only_expired) {
-  CRONQ_ASSIGN_OR_RETURN(
-      Reply r, Eval(kFinish, FinishArgs(queue, id, token, now, kind, to, o, run_at, msg, stack, result, only_expired)));
-  return FinishReply(r, queue, id, now, to, o, msg);
+  Args a{std::to_string(now), only_expired ? "1" : "0"};
+  AppendFinish(a, queue, id, token, kind, to, o, run_at, msg, stack, result);
+  CRONQ_ASSIGN_OR_RETURN(Reply r, Eval(kFinish, std::move(a)));
+  if (r.Size() != 2) return Poison(Status::Internal("redis: bad finish reply"));
+  KeepAddedDeadlines(r.At(1));
+  return FinishReply(r.At(0), queue, id, now, to, o, msg);
 }
 
-// Completions need no decision before the script, so a batch of them is one pipeline.
+// Completions need no decision before the script: a batch of them is one script
+// call per 256, every call in one pipeline.
 std::vector<Result<AttemptEnd>> RedisStore::CompleteBatch(const std::vector<CompleteSpec>& specs, TimeMs now) {
-  std::vector<Result<AttemptEnd>> out;
-  out.reserve(specs.size());
+  constexpr size_t kChunk = 256;
   const JobState to = JobState::kCompleted;
   std::vector<Args> calls;
-  calls.reserve(specs.size());
-  for (const CompleteSpec& c : specs)
-    calls.push_back(FinishArgs(c.queue, c.id, c.token, now, "complete", to, Outcome::kCompleted, 0, {}, {}, c.result,
-                               false));
+  for (size_t at = 0; at < specs.size(); at += kChunk) {
+    Args a{std::to_string(now), "0"};
+    for (size_t i = at; i < std::min(specs.size(), at + kChunk); ++i) {
+      const CompleteSpec& c = specs[i];
+      AppendFinish(a, c.queue, c.id, c.token, "complete", to, Outcome::kCompleted, 0, {}, {}, c.result);
+    }
+    calls.push_back(std::move(a));
+  }
+  std::vector<Result<AttemptEnd>> out;
+  out.reserve(specs.size());
   Result<std::vector<Reply>> rs = EvalMany(kFinish, std::move(calls));
+  if (rs.ok()) {
+    for (const Reply& chunk : *rs) {
+      if (chunk.Size() == 0) deadlines_.reset();
+      else KeepAddedDeadlines(chunk.At(chunk.Size() - 1));
+    }
+  }
   for (size_t i = 0; i < specs.size(); ++i) {
-    if (!rs.ok()) out.push_back(rs.status());
-    else out.push_back(FinishReply((*rs)[i], specs[i].queue, specs[i].id, now, to, Outcome::kCompleted, {}));
+    if (!rs.ok()) {
+      out.push_back(rs.status());
+      continue;
+    }
+    const Reply& chunk = (*rs)[i / kChunk];
+    const redisReply* one = i % kChunk + 1 < chunk.Size() ? chunk.At(i % kChunk) : nullptr;
+    out.push_back(FinishReply(one, specs[i].queue, specs[i].id, now, to, Outcome::kCompleted, {}));
   }
   return out;
 }

@@ -3,7 +3,9 @@
 // schedules).
 #pragma once
 
+#include <chrono>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -87,7 +89,9 @@ class RedisStore final : public Store {
   Result<AttemptEnd> Finish(std::string_view queue, std::string_view id, std::string_view token, TimeMs now,
                             std::string_view kind, JobState to, Outcome o, TimeMs run_at, std::string_view msg,
                             std::string_view stack, std::string_view result, bool only_expired);
-  Result<AttemptEnd> FinishReply(const Reply& r, std::string_view queue, std::string_view id, TimeMs now, JobState to,
+  // Folds the {delayed, expire} deadlines a finish call reports into the kept ones.
+  void KeepAddedDeadlines(const redisReply* added);
+  Result<AttemptEnd> FinishReply(const redisReply* r, std::string_view queue, std::string_view id, TimeMs now, JobState to,
                                  Outcome o, std::string_view msg);
   Status Operate(std::string_view queue, std::string_view id, Event e, const char* op);
   Result<std::vector<ScheduleState>> ReadSchedules(const std::vector<std::string>& names);
@@ -97,10 +101,13 @@ class RedisStore final : public Store {
 
   RedisOptions opt_;
   Conn conn_;
+  // The deadlines as last read, for NextDeadlines() after a batch whose writes
+  // cannot have moved any of them earlier (see NextDeadlines in redis_reads.cc).
+  std::optional<Deadlines> deadlines_;
+  std::chrono::steady_clock::time_point deadlines_read_{};
   std::mt19937_64 rng_;
   std::string journal_;  // this store's undo journal key
   bool in_batch_ = false, dirty_ = false, poisoned_ = false;
-  bool stale_journal_ = false;  // a rollback failed: drop the journal before the next batch
   Status poison_status_;
 };
 

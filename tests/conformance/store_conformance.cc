@@ -324,6 +324,44 @@ TEST_P(Conformance, DelayedJobsWaitUntilDue) {
   EXPECT_EQ(Take("q", 1, kT0 + 5000).size(), 1u);
 }
 
+// Deadlines read between batches stay true as later batches add earlier ones (a
+// backend may keep its last read and fold in what its writes add).
+TEST_P(Conformance, DeadlinesFollowEveryBatchThatAddsOne) {
+  auto deadlines = [&] {
+    auto d = Batch([](Store& s) { return s.NextDeadlines(); });
+    EXPECT_TRUE(d.ok());
+    return d.ok() ? *d : Deadlines{};
+  };
+  Add("q", "plain");
+  Deadlines d = deadlines();
+  EXPECT_FALSE(d.next_lease || d.next_delayed || d.next_retention);
+  Add("q", "plain too");
+  EXPECT_FALSE(deadlines().next_delayed);
+  ASSERT_EQ(Take("q", 1, kT0, 9000).size(), 1u);
+  EXPECT_EQ(deadlines().next_lease, kT0 + 9000);
+  ASSERT_EQ(Take("q", 1, kT0 + 1, 1000).size(), 1u);
+  EXPECT_EQ(deadlines().next_lease, kT0 + 1001);
+  JobOptions later;
+  later.delay = 5000;
+  Add("q", "later", later);
+  EXPECT_EQ(deadlines().next_delayed, kT0 + 5000);
+  JobOptions retry;
+  retry.attempts = 2;
+  retry.backoff = Backoff{Backoff::Type::kFixed, 300, 0, 0};
+  retry.remove_on_complete.age = 60'000;
+  Add("r", "retried", retry);
+  ASSERT_EQ(Fail(Take("r")[0], kT0 + 10)->state_after, JobState::kDelayed);
+  EXPECT_EQ(deadlines().next_delayed, kT0 + 310);
+  EXPECT_EQ(Due(kT0 + 310).promoted, 1);
+  std::vector<Lease> again = Take("r", 1, kT0 + 310);
+  ASSERT_EQ(again.size(), 1u);
+  deadlines();
+  ASSERT_TRUE(Done(again[0], kT0 + 320).ok());
+  d = deadlines();
+  EXPECT_EQ(d.next_retention, kT0 + 320 + 60'000);
+  EXPECT_EQ(d.next_delayed, kT0 + 5000);
+}
+
 TEST_P(Conformance, ExpiredLeaseStallsAndTheOldTokenIsStale) {
   std::string id = Add("q", "x").id;
   Lease old = Take("q", 1, kT0, 1000)[0];
@@ -465,6 +503,56 @@ TEST_P(Conformance, OperatorRetryPromoteAndRemove) {
   EXPECT_TRUE(Batch([&](Store& s) { return s.Remove("q", ls[0].id); }).ok());
   EXPECT_TRUE(Batch([&](Store& s) { return s.Remove("q", ls[0].id); }).IsNotFound());
   EXPECT_EQ(Counts("q"), C(0, 0, 1, 0, 0));
+}
+
+// A rolled-back batch of leases, batch acks and batch enqueues (the operations a
+// backend may gather into one call) leaves every job as it was.
+TEST_P(Conformance, RollbackUndoesLeasesAcksAndBatchEnqueues) {
+  Add("q", "a");
+  Add("q", "b");
+  JobOptions later;
+  later.delay = 60'000;
+  Add("q", "c", later);
+  JobOptions fixed;
+  fixed.job_id = "fixed";
+  Add("q", "d", fixed);
+  std::vector<Lease> held = Take("q", 1);
+  ASSERT_EQ(held.size(), 1u);
+  ASSERT_TRUE(store_->Begin().ok());
+  auto more = store_->LeaseNext(FetchSpec{"q", 5, 30'000, "w2"}, kT0 + 1);
+  ASSERT_TRUE(more.ok());
+  ASSERT_EQ(more->size(), 2u);
+  std::vector<CompleteSpec> acks{{"q", held[0].id, held[0].token, "1"}};
+  for (const Lease& l : *more) acks.push_back(CompleteSpec{"q", l.id, l.token, "2"});
+  for (auto& r : store_->CompleteBatch(acks, kT0 + 2)) EXPECT_TRUE(r.ok()) << r.status().ToString();
+  JobOptions fresh;
+  fresh.job_id = "fresh";
+  auto added = store_->EnqueueBatch("q", {NewJob{"e", "null", fixed}, NewJob{"f", "null", fresh},
+                                          NewJob{"g", "null", fresh}, NewJob{"h", "null", later}},
+                                    kT0 + 3);
+  ASSERT_TRUE(added.ok());
+  EXPECT_TRUE((*added)[0].duplicate);
+  EXPECT_FALSE((*added)[1].duplicate);
+  EXPECT_TRUE((*added)[2].duplicate);
+  EXPECT_EQ((*added)[2].id, "fresh");
+  store_->Rollback();
+  EXPECT_EQ(Counts("q"), C(2, 1, 1, 0, 0));
+  EXPECT_TRUE(Batch([](Store& s) { return s.GetJob("q", "fresh"); }).status().IsNotFound());
+  Job a = Get("q", held[0].id);
+  EXPECT_EQ(a.state, JobState::kActive);
+  EXPECT_EQ(a.worker, "w1");
+  EXPECT_TRUE(Get("q", "fixed").worker.empty());
+  // The lease held before the batch still completes; the rolled-back ones are gone.
+  ASSERT_TRUE(Done(held[0]).ok());
+  auto deadlines = Batch([](Store& s) { return s.NextDeadlines(); });
+  ASSERT_TRUE(deadlines.ok());
+  EXPECT_FALSE(deadlines->next_lease.has_value()) << "a rolled-back lease left a deadline: " << *deadlines->next_lease;
+  EXPECT_EQ(deadlines->next_delayed, kT0 + 60'000);
+  std::vector<Lease> again = Take("q", 5, kT0 + 4);
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[0].attempt, 1);
+  EXPECT_NE(again[0].token, (*more)[0].token);
+  EXPECT_EQ(Counts("q"), C(0, 1, 2, 1, 0));
 }
 
 TEST_P(Conformance, RollbackUndoesTheWholeBatch) {
