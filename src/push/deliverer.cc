@@ -76,6 +76,7 @@ std::unique_ptr<Lane> Deliverer::NewLane(const std::string& queue, const PushCon
   o.queue = queue;
   o.threads = c.concurrency;
   o.push = true;
+  if (opt_.shared) o.max_active = c.concurrency;
   o.rate = c.rate;
   o.lock_ms = c.timeout + opt_.lease_margin;
   o.fetch_wait = opt_.fetch_wait;

@@ -31,6 +31,10 @@ struct DelivererOptions {
   Millis refresh = 1'000;
   Millis fetch_wait = 5'000;
   Millis lease_margin = 5'000;
+  // Other cronq processes share the store (Redis replicas): a queue's concurrency
+  // then caps its active jobs in the store, across all of them, not only this
+  // process's lanes.
+  bool shared = false;
 };
 
 // Ends a lease as `v` says. Shared by push queues and URL schedules.

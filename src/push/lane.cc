@@ -49,6 +49,7 @@ bool Lane::ReserveStart(uint64_t& id) {
 void Lane::Run() {
   FetchSpec spec{opt_.queue, 1, opt_.lock_ms, opt_.worker};
   spec.push = opt_.push;
+  spec.max_active = opt_.max_active;
   while (!stopping_) {
     uint64_t slot = 0;
     if (!ReserveStart(slot)) return;

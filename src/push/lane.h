@@ -23,6 +23,7 @@ struct LaneOptions {
   std::string queue;
   int threads = 1;
   bool push = false;      // FetchSpec::push: lease from a push queue
+  int max_active = 0;     // FetchSpec::max_active: a cap shared with other processes (0: none)
   RateLimit rate;         // none by default
   Millis lock_ms = 60'000;  // lease per job
   Millis fetch_wait = 5'000;

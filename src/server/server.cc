@@ -260,7 +260,9 @@ int RunServer(Config cfg) {
   }
   push::HttpCaller caller(engine, clock, **outbound);
   caller.Start();
-  push::Deliverer deliverer(engine, clock, **outbound);
+  push::DelivererOptions dopt;
+  dopt.shared = shared;  // replicas: a push queue's concurrency counts every replica's deliveries
+  push::Deliverer deliverer(engine, clock, **outbound, dopt);
   deliverer.Start();
   // Alerts are jobs of the internal queue cronq:alerts, delivered like URL calls.
   push::HttpCaller alert_caller(engine, clock, **outbound, push::HttpCallerOptions{std::string(push::kAlertQueue), 2});

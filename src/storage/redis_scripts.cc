@@ -322,17 +322,25 @@ return out
 )LUA";
 
 // ARGV[3] queue, [4] now, [5] lock ms, [6] worker, [7] max, [8..] random token
-// suffixes. Lease maths as core/lease.h ComputeLease: the lock, cut short by the
-// attempt's timeout.
+// suffixes, then the push flag and max_active. Lease maths as core/lease.h
+// ComputeLease: the lock, cut short by the attempt's timeout.
 constexpr const char* kLeaseLua = R"LUA(
 local q, now, lock, worker, max = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 local qk = qkey(q)
 -- ARGV[8 + max]: "1" for cronq's push deliverer. A push queue (field push) serves
 -- only it (-1: refused); the deliverer takes nothing from other queues.
-local f0 = redis.call('HMGET', qk, 'paused', 'push')
+-- ARGV[9 + max]: max_active, a cap on the queue's active jobs (c2) across every
+-- replica (0: none).
+local f0 = redis.call('HMGET', qk, 'paused', 'push', 'c2')
 if f0[2] and ARGV[8 + max] ~= '1' then return -1 end
 if not f0[2] and ARGV[8 + max] == '1' then return {} end
 if f0[1] == '1' then return {} end
+local cap = tonumber(ARGV[9 + max] or '0')
+if cap > 0 then
+  local room = cap - tonumber(f0[3] or '0')
+  if room <= 0 then return {} end
+  if room < max then max = room end
+end
 -- The leased jobs leave `wait` in one ZREMRANGEBYRANK and enter `active` in one
 -- ZADD; each job hash is written with one HSET, its journal entry holding the
 -- previous values read by the same HMGET that reads the job.

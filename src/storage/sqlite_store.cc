@@ -267,6 +267,16 @@ Result<std::vector<Lease>> SqliteStore::LeaseNext(const FetchSpec& spec, TimeMs 
     if (!push_queue && spec.push) return out;  // no longer a push queue: the deliverer takes nothing
     if (found && p.Int(0) != 0) return out;
   }
+  int64_t limit = spec.max;
+  if (spec.max_active > 0) {  // the queue's active jobs: stored count plus this batch's moves
+    CRONQ_ASSIGN_OR_RETURN(Stmt c, db_->Prepare("SELECT n FROM queue_counts WHERE queue = ?1 AND state = 2"));
+    int64_t active = c.Bind(1, spec.queue).Step() ? c.Int(0) : 0;
+    CRONQ_RETURN_IF_ERROR(Poison(c.status()));
+    auto d = count_deltas_.find({spec.queue, static_cast<int>(JobState::kActive)});
+    if (d != count_deltas_.end()) active += d->second;
+    limit = std::min<int64_t>(limit, spec.max_active - active);
+    if (limit <= 0) return out;
+  }
   struct Row {
     int64_t seq, lease_no;
     Lease lease;
@@ -277,7 +287,7 @@ Result<std::vector<Lease>> SqliteStore::LeaseNext(const FetchSpec& spec, TimeMs 
         Stmt s, db_->Prepare("SELECT seq, custom_id, name, data, attempts_made, attempts_max, timeout_ms, created_at, "
                              "lease_no, sched, sched_due FROM jobs WHERE queue = ?1 AND state = 0 "
                              "ORDER BY priority, seq LIMIT ?2"));
-    s.Bind(1, spec.queue).Bind(2, spec.max);
+    s.Bind(1, spec.queue).Bind(2, limit);
     while (s.Step()) {
       Row r;
       r.seq = s.Int(0);

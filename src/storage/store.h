@@ -42,6 +42,10 @@ struct FetchSpec {
   // alone, LeaseNext answers anyone else Conflict there, and it leases nothing
   // from a queue that is not (or no longer) a push queue.
   bool push = false;
+  // When > 0: a cap on the queue's active jobs in the store, counted across every
+  // process that shares it. LeaseNext leases at most max_active minus the jobs
+  // active now (nothing at or over the cap). Push queues' concurrency on Redis.
+  int max_active = 0;
 };
 
 struct CompleteSpec {

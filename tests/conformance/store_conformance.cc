@@ -207,6 +207,38 @@ TEST_P(Conformance, LeaseCarriesJobAndFreshToken) {
   EXPECT_EQ(Get("q", id).state, JobState::kActive);
 }
 
+TEST_P(Conformance, MaxActiveCapsTheQueuesActiveJobs) {
+  for (int i = 0; i < 5; ++i) Add("q", "work");
+  auto take = [&](int max, int cap) {
+    auto r = Batch([&](Store& s) {
+      FetchSpec spec{"q", max, 30'000, "w1"};
+      spec.max_active = cap;
+      return s.LeaseNext(spec, kT0);
+    });
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : std::vector<Lease>{};
+  };
+  std::vector<Lease> first = take(5, 2);
+  ASSERT_EQ(first.size(), 2u) << "at most the cap";
+  EXPECT_TRUE(take(5, 2).empty()) << "at the cap: nothing more";
+  ASSERT_TRUE(Done(first[0]).ok());
+  EXPECT_EQ(take(5, 2).size(), 1u) << "one finished: room for one";
+  // Within one batch the cap counts the batch's own leases too.
+  ASSERT_TRUE(Done(first[1]).ok());
+  auto both = Batch([&](Store& s) -> Result<size_t> {
+    FetchSpec spec{"q", 1, 30'000, "w1"};
+    spec.max_active = 2;
+    CRONQ_ASSIGN_OR_RETURN(std::vector<Lease> a, s.LeaseNext(spec, kT0));
+    CRONQ_ASSIGN_OR_RETURN(std::vector<Lease> b, s.LeaseNext(spec, kT0));
+    CRONQ_ASSIGN_OR_RETURN(std::vector<Lease> c, s.LeaseNext(spec, kT0));
+    return a.size() + b.size() + c.size();
+  });
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
+  EXPECT_EQ(*both, 1u) << "one active before the batch, a cap of 2: one more";
+  EXPECT_EQ(Counts("q"), C(1, 0, 2, 2, 0));
+  EXPECT_EQ(take(5, 0).size(), 1u) << "no cap: the rest";
+}
+
 TEST_P(Conformance, TheRunningAttemptIsShownWhileActive) {
   std::string id = Add("q", "work").id;
   Take("q", 1, kT0 + 7);

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "support/push_receiver.h"
+#include "support/redis_server.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
@@ -234,6 +235,44 @@ TEST_F(Push, TheRateLimitHolds) {
   std::vector<Received> got = app.received();
   // Any three consecutive starts span at least the window (less a little for the network).
   for (size_t i = 2; i < got.size(); ++i) EXPECT_GE(Ms(got[i].at - got[i - 2].at), 900) << i;
+}
+
+// Three replicas on one Redis deliver a push queue: its concurrency caps the
+// deliveries in flight across all of them, not per replica.
+TEST(PushReplicas, TheConcurrencyCapHoldsAcrossReplicas) {
+  RedisServer redis(false);
+  ASSERT_TRUE(redis.Start());
+  const std::string token = "push-replicas-token-0123456789";
+  std::vector<std::unique_ptr<TempDir>> dirs;
+  std::vector<std::unique_ptr<ServerProcess>> replicas;
+  for (int i = 0; i < 3; ++i) {
+    dirs.push_back(std::make_unique<TempDir>());
+    replicas.push_back(std::make_unique<ServerProcess>(dirs.back()->File("data"),
+                                                       std::vector<std::string>{"--redis", redis.url(), "--no-job-logs"},
+                                                       token));
+    replicas.back()->Start();
+  }
+  PushReceiver app([](const Received&) { return Reply{200, {}, "", 300}; });
+  ServerProcess& first = *replicas[0];
+  auto put = first.Call("PUT", "/v1/queues/capped", json{{"push", {{"url", app.url()}, {"secrets", {"s"}},
+                                                                    {"concurrency", 2}}}});
+  ASSERT_EQ(put.status, 200) << put.body;
+  json batch = {{"jobs", json::array()}};
+  for (int i = 0; i < 12; ++i) batch["jobs"].push_back({{"name", "j"}});
+  auto r = first.Call("POST", "/v1/queues/capped/jobs", batch);
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::vector<std::string> ids;
+  for (const json& j : r.json["jobs"]) ids.push_back(j["id"]);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const std::string& id : ids)
+          if (first.Call("GET", "/v1/queues/capped/jobs/" + id).json.value("state", "") != "completed") return false;
+        return true;
+      },
+      30'000));
+  EXPECT_EQ(app.received().size(), 12u);
+  EXPECT_LE(app.max_in_flight(), 2) << "three replicas, each with lanes for 2, must share the cap";
+  EXPECT_EQ(app.max_in_flight(), 2) << "deliveries do run side by side";
 }
 
 // Certificates made for the test with the openssl command-line tool.
