@@ -76,7 +76,10 @@ std::unique_ptr<Lane> Deliverer::NewLane(const std::string& queue, const PushCon
   o.queue = queue;
   o.threads = c.concurrency;
   o.push = true;
-  if (opt_.shared) o.max_active = c.concurrency;
+  if (opt_.shared) {  // the caps count every replica's deliveries, in the store
+    o.max_active = c.concurrency;
+    o.store_rate = c.rate;
+  }
   o.rate = c.rate;
   o.lock_ms = c.timeout + opt_.lease_margin;
   o.fetch_wait = opt_.fetch_wait;

@@ -32,8 +32,8 @@ struct DelivererOptions {
   Millis fetch_wait = 5'000;
   Millis lease_margin = 5'000;
   // Other cronq processes share the store (Redis replicas): a queue's concurrency
-  // then caps its active jobs in the store, across all of them, not only this
-  // process's lanes.
+  // and rate limit then count the deliveries of all of them, in the store, not
+  // only this process's lanes.
   bool shared = false;
 };
 

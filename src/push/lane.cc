@@ -50,6 +50,7 @@ void Lane::Run() {
   FetchSpec spec{opt_.queue, 1, opt_.lock_ms, opt_.worker};
   spec.push = opt_.push;
   spec.max_active = opt_.max_active;
+  spec.rate = opt_.store_rate;
   while (!stopping_) {
     uint64_t slot = 0;
     if (!ReserveStart(slot)) return;

@@ -24,6 +24,7 @@ struct LaneOptions {
   int threads = 1;
   bool push = false;      // FetchSpec::push: lease from a push queue
   int max_active = 0;     // FetchSpec::max_active: a cap shared with other processes (0: none)
+  RateLimit store_rate;   // FetchSpec::rate: a rate limit shared with other processes (none by default)
   RateLimit rate;         // none by default
   Millis lock_ms = 60'000;  // lease per job
   Millis fetch_wait = 5'000;

@@ -335,9 +335,21 @@ local f0 = redis.call('HMGET', qk, 'paused', 'push', 'c2')
 if f0[2] and ARGV[8 + max] ~= '1' then return -1 end
 if not f0[2] and ARGV[8 + max] == '1' then return {} end
 if f0[1] == '1' then return {} end
-local cap = tonumber(ARGV[9 + max] or '0')
+local flags = 8 + max
+local cap = tonumber(ARGV[flags + 1] or '0')
 if cap > 0 then
   local room = cap - tonumber(f0[3] or '0')
+  if room <= 0 then return {} end
+  if room < max then max = room end
+end
+-- ARGV[flags + 2], [flags + 3]: a rate limit (max starts per window of ms; 0:
+-- none), counted across every replica in the sorted set <queue>/starts (score:
+-- start time, member: the lease token).
+local rate_max, rate_per = tonumber(ARGV[flags + 2] or '0'), tonumber(ARGV[flags + 3] or '0')
+local sk = qk .. '/starts'
+if rate_max > 0 then
+  redis.call('ZREMRANGEBYSCORE', sk, '-inf', num(now - rate_per))
+  local room = rate_max - redis.call('ZCARD', sk)
   if room <= 0 then return {} end
   if room < max then max = room end
 end
@@ -378,6 +390,13 @@ redis.call('ZADD', P .. 'active', unpack(act))
 undo('ZREM', P .. 'active', unpack(actm))
 hincr(qk, 'c0', -n)
 hincr(qk, 'c2', n)
+if rate_max > 0 then
+  local st, stm = {}, {}
+  for i = 1, n do st[#st + 1] = num(now); st[#st + 1] = out[i][5]; stm[#stm + 1] = out[i][5] end
+  redis.call('ZADD', sk, unpack(st))
+  redis.call('PEXPIRE', sk, math.max(rate_per, 1))
+  undo('ZREM', sk, unpack(stm))
+end
 return out
 )LUA";
 

@@ -295,6 +295,8 @@ Result<std::vector<Lease>> RedisStore::LeaseNext(const FetchSpec& spec, TimeMs n
   for (int i = 0; i < spec.max; ++i) a.push_back(RandomHex());
   a.push_back(spec.push ? "1" : "0");
   a.push_back(std::to_string(spec.max_active));
+  a.push_back(std::to_string(spec.rate.max));
+  a.push_back(std::to_string(spec.rate.per));
   CRONQ_ASSIGN_OR_RETURN(Reply r, Eval(kLease, std::move(a)));
   if (r.get() && r.get()->type == REDIS_REPLY_INTEGER && r.Int() == -1)
     return Status::Conflict("queue " + spec.queue + " is a push queue: cronq delivers its jobs to its URL");

@@ -156,6 +156,8 @@ Status SqliteStore::Commit() {
     else defaults_[q] = std::move(d);
   }
   batch_defaults_.clear();
+  for (auto& [q, ts] : batch_starts_) starts_[q].insert(starts_[q].end(), ts.begin(), ts.end());
+  batch_starts_.clear();
   return Status::Ok();
 }
 
@@ -166,6 +168,7 @@ void SqliteStore::Rollback() {
   batch_defaults_.clear();
   count_deltas_.clear();
   trims_.clear();
+  batch_starts_.clear();
 }
 
 Status SqliteStore::FlushCounts() {
@@ -277,6 +280,17 @@ Result<std::vector<Lease>> SqliteStore::LeaseNext(const FetchSpec& spec, TimeMs 
     limit = std::min<int64_t>(limit, spec.max_active - active);
     if (limit <= 0) return out;
   }
+  std::deque<TimeMs>* window = nullptr;
+  if (spec.rate.max > 0) {  // starts in the window: committed ones still inside it, plus this batch's
+    std::deque<TimeMs>& committed = starts_[spec.queue];
+    while (!committed.empty() && committed.front() <= now - spec.rate.per) committed.pop_front();
+    window = &batch_starts_[spec.queue];
+    int64_t started = static_cast<int64_t>(committed.size());
+    for (TimeMs t : *window)
+      if (t > now - spec.rate.per) ++started;
+    limit = std::min<int64_t>(limit, spec.rate.max - started);
+    if (limit <= 0) return out;
+  }
   struct Row {
     int64_t seq, lease_no;
     Lease lease;
@@ -318,6 +332,7 @@ Result<std::vector<Lease>> SqliteStore::LeaseNext(const FetchSpec& spec, TimeMs 
     // The running attempt lives in the job row (started_at, lease_no, worker); its
     // attempts row is written once, when it ends (one write per attempt, not two).
     CRONQ_RETURN_IF_ERROR(Move(spec.queue, JobState::kWaiting, JobState::kActive));
+    if (window) window->push_back(now);
     out.push_back(std::move(r.lease));
   }
   return out;

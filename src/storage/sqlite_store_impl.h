@@ -2,6 +2,7 @@
 // sqlite_store.cc (writes) and sqlite_reads.cc (reads and the due pass).
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <random>
@@ -117,6 +118,9 @@ class SqliteStore final : public Store {
   std::map<std::pair<std::string, int>, int64_t> count_deltas_;
   std::map<std::pair<std::string, int>, int64_t> trims_;  // (queue, state) -> keep count
   std::map<std::string, int> slot_claims_;                // schedule -> claims since its history was trimmed
+  // Lease start times of queues leased with a FetchSpec::rate, oldest first:
+  // committed, and added in this batch (kept in memory: one process owns the file).
+  std::map<std::string, std::deque<TimeMs>> starts_, batch_starts_;
   // Job defaults of queues that have some: committed, and set in this batch.
   std::unordered_map<std::string, JobDefaults> defaults_, batch_defaults_;
   const JobDefaults* DefaultsOf(const std::string& queue) const;

@@ -46,6 +46,10 @@ struct FetchSpec {
   // process that shares it. LeaseNext leases at most max_active minus the jobs
   // active now (nothing at or over the cap). Push queues' concurrency on Redis.
   int max_active = 0;
+  // When max > 0: at most rate.max leases of this queue start in any window of
+  // rate.per ms, counted across every process that shares the store (the leases
+  // of a rolled-back batch do not count). Push queues' rate limit on Redis.
+  RateLimit rate{};
 };
 
 struct CompleteSpec {

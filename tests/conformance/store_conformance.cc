@@ -239,6 +239,32 @@ TEST_P(Conformance, MaxActiveCapsTheQueuesActiveJobs) {
   EXPECT_EQ(take(5, 0).size(), 1u) << "no cap: the rest";
 }
 
+TEST_P(Conformance, ARateLimitCountsCommittedStartsInTheWindow) {
+  for (int i = 0; i < 6; ++i) Add("q", "work");
+  auto take = [&](int max, TimeMs now) {
+    auto r = Batch([&](Store& s) {
+      FetchSpec spec{"q", max, 30'000, "w1"};
+      spec.rate = RateLimit{2, 1000};
+      return s.LeaseNext(spec, now);
+    });
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->size() : 0u;
+  };
+  EXPECT_EQ(take(5, kT0), 2u) << "two starts per second";
+  EXPECT_EQ(take(5, kT0 + 500), 0u) << "the window is full";
+  // A rolled-back batch's leases do not count.
+  ASSERT_TRUE(store_->Begin().ok());
+  FetchSpec spec{"q", 1, 30'000, "w1"};
+  spec.rate = RateLimit{2, 1000};
+  auto undone = store_->LeaseNext(spec, kT0 + 1000);
+  ASSERT_TRUE(undone.ok()) << undone.status().ToString();
+  EXPECT_EQ(undone->size(), 1u);
+  store_->Rollback();
+  EXPECT_EQ(take(5, kT0 + 1000), 2u) << "a second later, two more";
+  EXPECT_EQ(take(5, kT0 + 1500), 0u);
+  EXPECT_EQ(Counts("q"), C(2, 0, 4, 0, 0));
+}
+
 TEST_P(Conformance, TheRunningAttemptIsShownWhileActive) {
   std::string id = Add("q", "work").id;
   Take("q", 1, kT0 + 7);

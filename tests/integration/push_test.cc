@@ -237,42 +237,64 @@ TEST_F(Push, TheRateLimitHolds) {
   for (size_t i = 2; i < got.size(); ++i) EXPECT_GE(Ms(got[i].at - got[i - 2].at), 900) << i;
 }
 
-// Three replicas on one Redis deliver a push queue: its concurrency caps the
-// deliveries in flight across all of them, not per replica.
-TEST(PushReplicas, TheConcurrencyCapHoldsAcrossReplicas) {
-  RedisServer redis(false);
-  ASSERT_TRUE(redis.Start());
-  const std::string token = "push-replicas-token-0123456789";
-  std::vector<std::unique_ptr<TempDir>> dirs;
-  std::vector<std::unique_ptr<ServerProcess>> replicas;
-  for (int i = 0; i < 3; ++i) {
-    dirs.push_back(std::make_unique<TempDir>());
-    replicas.push_back(std::make_unique<ServerProcess>(dirs.back()->File("data"),
-                                                       std::vector<std::string>{"--redis", redis.url(), "--no-job-logs"},
-                                                       token));
-    replicas.back()->Start();
+// Three replicas on one Redis deliver push queues: a queue's concurrency and
+// rate limit hold across all of them together, not per replica.
+class PushReplicas : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(redis_.Start());
+    for (int i = 0; i < 3; ++i) {
+      dirs_.push_back(std::make_unique<TempDir>());
+      replicas_.push_back(std::make_unique<ServerProcess>(
+          dirs_.back()->File("data"), std::vector<std::string>{"--redis", redis_.url(), "--no-job-logs"}, kToken));
+      replicas_.back()->Start();
+    }
   }
+  ServerProcess& first() { return *replicas_[0]; }
+  std::vector<std::string> PushQueueWithJobs(const std::string& q, json push, int jobs) {
+    auto put = first().Call("PUT", "/v1/queues/" + q, json{{"push", std::move(push)}});
+    EXPECT_EQ(put.status, 200) << put.body;
+    json batch = {{"jobs", json::array()}};
+    for (int i = 0; i < jobs; ++i) batch["jobs"].push_back({{"name", "j"}});
+    auto r = first().Call("POST", "/v1/queues/" + q + "/jobs", batch);
+    EXPECT_EQ(r.status, 201) << r.body;
+    std::vector<std::string> ids;
+    for (const json& j : r.json["jobs"]) ids.push_back(j["id"]);
+    return ids;
+  }
+  bool AllCompleted(const std::string& q, const std::vector<std::string>& ids) {
+    for (const std::string& id : ids)
+      if (first().Call("GET", "/v1/queues/" + q + "/jobs/" + id).json.value("state", "") != "completed") return false;
+    return true;
+  }
+
+  const std::string kToken = "push-replicas-token-0123456789";
+  RedisServer redis_{false};
+  std::vector<std::unique_ptr<TempDir>> dirs_;
+  std::vector<std::unique_ptr<ServerProcess>> replicas_;
+};
+
+TEST_F(PushReplicas, TheConcurrencyCapHoldsAcrossReplicas) {
   PushReceiver app([](const Received&) { return Reply{200, {}, "", 300}; });
-  ServerProcess& first = *replicas[0];
-  auto put = first.Call("PUT", "/v1/queues/capped", json{{"push", {{"url", app.url()}, {"secrets", {"s"}},
-                                                                    {"concurrency", 2}}}});
-  ASSERT_EQ(put.status, 200) << put.body;
-  json batch = {{"jobs", json::array()}};
-  for (int i = 0; i < 12; ++i) batch["jobs"].push_back({{"name", "j"}});
-  auto r = first.Call("POST", "/v1/queues/capped/jobs", batch);
-  ASSERT_EQ(r.status, 201) << r.body;
-  std::vector<std::string> ids;
-  for (const json& j : r.json["jobs"]) ids.push_back(j["id"]);
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        for (const std::string& id : ids)
-          if (first.Call("GET", "/v1/queues/capped/jobs/" + id).json.value("state", "") != "completed") return false;
-        return true;
-      },
-      30'000));
+  auto ids = PushQueueWithJobs("capped", {{"url", app.url()}, {"secrets", {"s"}}, {"concurrency", 2}}, 12);
+  ASSERT_EQ(ids.size(), 12u);
+  ASSERT_TRUE(WaitUntil([&] { return AllCompleted("capped", ids); }, 30'000));
   EXPECT_EQ(app.received().size(), 12u);
   EXPECT_LE(app.max_in_flight(), 2) << "three replicas, each with lanes for 2, must share the cap";
   EXPECT_EQ(app.max_in_flight(), 2) << "deliveries do run side by side";
+}
+
+TEST_F(PushReplicas, TheRateLimitHoldsAcrossReplicas) {
+  PushReceiver app([](const Received&) { return Reply{}; });
+  auto ids = PushQueueWithJobs(
+      "slowed", {{"url", app.url()}, {"secrets", {"s"}}, {"concurrency", 4}, {"rateLimit", {{"max", 2}, {"perMs", 1000}}}},
+      6);
+  ASSERT_EQ(ids.size(), 6u);
+  ASSERT_TRUE(WaitUntil([&] { return AllCompleted("slowed", ids); }, 30'000));
+  std::vector<Received> got = app.received();
+  ASSERT_EQ(got.size(), 6u);
+  // Any three consecutive starts span at least the window (less a little for the network).
+  for (size_t i = 2; i < got.size(); ++i) EXPECT_GE(Ms(got[i].at - got[i - 2].at), 900) << i;
 }
 
 // Certificates made for the test with the openssl command-line tool.
