@@ -2,6 +2,8 @@
 // actions and the event stream. Parse, call the engine, serialize.
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+
 #include "api/api_ctx.h"
 #include "api/errors.h"
 #include "core/validate.h"
@@ -9,9 +11,17 @@
 namespace cronq::api {
 namespace {
 
-std::string SessionCookie(const std::string& value, Millis max_age) {
-  return std::string(kSessionCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-         std::to_string(max_age / 1000);
+// Secure when the browser reached cronq over HTTPS through a TLS-terminating
+// proxy (X-Forwarded-Proto: https): the cookie then never travels in clear. On a
+// plain-HTTP listener (127.0.0.1) it cannot be Secure, or the browser would
+// drop it. A client that fakes the header only locks itself out.
+std::string SessionCookie(const net::HttpRequest& req, const std::string& value, Millis max_age) {
+  std::string c = std::string(kSessionCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                  std::to_string(max_age / 1000);
+  std::string proto(req.Header("x-forwarded-proto"));
+  for (char& ch : proto) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (proto == "https") c += "; Secure";
+  return c;
 }
 
 json SessionJson(const Token& t, const std::string& csrf) {
@@ -39,7 +49,7 @@ void Api::Login(Ctx& c) {
   UiSession s = sessions_.Create(*tok, c.now);
   net::HttpResponse r;
   r.status = 200;
-  r.headers = {{"Set-Cookie", SessionCookie(s.id, sessions_.ttl())}, {"Cache-Control", "no-store"}};
+  r.headers = {{"Set-Cookie", SessionCookie(c.req, s.id, sessions_.ttl())}, {"Cache-Control", "no-store"}};
   r.body = SessionJson(**tok, s.csrf).dump();
   c.Send(std::move(r));
 }
@@ -56,7 +66,7 @@ void Api::WhoAmI(Ctx& c) {
 void Api::Logout(Ctx& c) {
   if (c.via_session) sessions_.Remove(c.session_id);
   net::HttpResponse r;
-  r.headers = {{"Set-Cookie", SessionCookie("", 0)}};
+  r.headers = {{"Set-Cookie", SessionCookie(c.req, "", 0)}};
   r.body = R"({"ok":true})";
   c.Send(std::move(r));
 }

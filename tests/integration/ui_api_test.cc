@@ -268,6 +268,13 @@ TEST_F(UiApi, LoginGivesAnHttpOnlyStrictCookieAndWritesNeedTheCsrfToken) {
   EXPECT_NE(set.find("HttpOnly"), std::string::npos) << set;
   EXPECT_NE(set.find("SameSite=Strict"), std::string::npos) << set;
   EXPECT_NE(set.find("Path=/"), std::string::npos) << set;
+  EXPECT_EQ(set.find("Secure"), std::string::npos) << "plain HTTP: a Secure cookie would be dropped " << set;
+  // Behind a TLS-terminating proxy the cookie is Secure.
+  auto proxied = b.http.Request("POST", "/v1/session", json{{"token", s().token()}}.dump(),
+                                {{"Content-Type", "application/json"}, {"X-Forwarded-Proto", "https"}});
+  ASSERT_TRUE(proxied.ok());
+  EXPECT_NE(std::string(proxied->Header("set-cookie")).find("; Secure"), std::string::npos)
+      << proxied->Header("set-cookie");
   // Reads with the cookie alone; GET /v1/session tells a reloaded page its CSRF token.
   EXPECT_EQ(b.Req("GET", "/v1/queues", "", false).status, 200);
   auto who = b.Req("GET", "/v1/session", "", false);
