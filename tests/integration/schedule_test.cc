@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -194,11 +195,13 @@ TEST(Schedules, ConfigFileSchedulesAreUpsertedAtStart) {
   EXPECT_EQ(again.json["schedules"][0]["nextDue"], next);
 }
 
-TEST(Schedules, ABadConfigScheduleStopsTheServerWithAMessage) {
+// Runs `cronq serve` with `toml` as its config file until it exits (a bad config
+// stops it at start-up): its exit status and everything it printed.
+std::pair<int, std::string> ServeWithConfig(const std::string& toml) {
   TempDir dir;
   {
     std::ofstream cfg(dir.File("cronq.toml"));
-    cfg << "[[schedules]]\nname = \"broken\"\ncron = \"0 25 * * *\"\ntarget = { queue = \"q\" }\n";
+    cfg << toml;
   }
   std::string cmd = "CRONQ_ADMIN_TOKEN=0123456789abcdef0123 " + CronqBinary() + " --data " + dir.File("data") +
                     " serve --listen 127.0.0.1:0 --config " + dir.File("cronq.toml") + " 2>&1";
@@ -206,8 +209,14 @@ TEST(Schedules, ABadConfigScheduleStopsTheServerWithAMessage) {
   std::string out;
   char buf[512];
   while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int status = pclose(p);
-  EXPECT_EQ(WEXITSTATUS(status), 2) << out;
+  const int status = pclose(p);
+  return {WEXITSTATUS(status), out};
+}
+
+TEST(Schedules, ABadConfigScheduleStopsTheServerWithAMessage) {
+  auto [status, out] =
+      ServeWithConfig("[[schedules]]\nname = \"broken\"\ncron = \"0 25 * * *\"\ntarget = { queue = \"q\" }\n");
+  EXPECT_EQ(status, 2) << out;
   EXPECT_NE(out.find("schedule broken: hour"), std::string::npos) << out;
 }
 
@@ -244,18 +253,8 @@ TEST(Schedules, TheLeadFromTheConfigFileDecidesHowFarAheadSlotsAreClaimed) {
 }
 
 TEST(Schedules, AScheduleLeadOutOfRangeStopsTheServer) {
-  TempDir dir;
-  {
-    std::ofstream cfg(dir.File("cronq.toml"));
-    cfg << "schedule_lead_ms = 60001\n";
-  }
-  std::string cmd = "CRONQ_ADMIN_TOKEN=0123456789abcdef0123 " + CronqBinary() + " --data " + dir.File("data") +
-                    " serve --listen 127.0.0.1:0 --config " + dir.File("cronq.toml") + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[512];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  EXPECT_EQ(WEXITSTATUS(pclose(p)), 2) << out;
+  auto [status, out] = ServeWithConfig("schedule_lead_ms = 60001\n");
+  EXPECT_EQ(status, 2) << out;
   EXPECT_NE(out.find("schedule_lead_ms must be between 0 and 60000"), std::string::npos) << out;
 }
 
