@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "core/job.h"
+#include "core/planner.h"
 
 namespace cronq::sqlite {
 
@@ -28,5 +29,10 @@ std::string UnsetOptions(const NewJob& job);
 // A positive decimal number, as job ids that are row numbers and the list cursors
 // are written; nullopt for anything else (a caller-chosen jobId, a bad cursor).
 std::optional<int64_t> NumericId(std::string_view id);
+// The deadlines a store reports from NextDeadlines, in the order both backends
+// read them: delayed jobs, leases, retention, schedules, schedules claimed ahead.
+inline constexpr std::optional<TimeMs> Deadlines::*kStoreDeadlines[] = {
+    &Deadlines::next_delayed, &Deadlines::next_lease, &Deadlines::next_retention, &Deadlines::next_schedule,
+    &Deadlines::next_schedule_ahead};
 
 }  // namespace cronq::sqlite

@@ -217,22 +217,16 @@ Result<Deadlines> RedisStore::NextDeadlines() {
   if (deadlines_ && at - deadlines_read_ < kDeadlineCache) return *deadlines_;
   deadlines_.reset();
   std::vector<Args> cmds;
-  for (const char* k : {"delayed", "active", "expire", "sdue", "sahead"})
+  for (const char* k : {"delayed", "active", "expire", "sdue", "sahead"})  // sqlite::kStoreDeadlines' order
     cmds.push_back({"ZRANGE", Key(k), "0", "0", "WITHSCORES"});
   Result<std::vector<Reply>> r = conn_.Pipeline(cmds);
   if (!r.ok()) return Poison(r.status());
-  std::optional<TimeMs> found[5];
-  for (int i = 0; i < 5; ++i) {
+  Deadlines d;
+  for (size_t i = 0; i < std::size(sqlite::kStoreDeadlines); ++i) {
     const Reply& one = (*r)[i];
     if (one.IsError()) return CheckReply(one);
-    if (one.Size() == 2) found[i] = Int(one.At(1));
+    if (one.Size() == 2) d.*sqlite::kStoreDeadlines[i] = Int(one.At(1));
   }
-  Deadlines d;
-  d.next_delayed = found[0];
-  d.next_lease = found[1];
-  d.next_retention = found[2];
-  d.next_schedule = found[3];
-  d.next_schedule_ahead = found[4];
   deadlines_ = d;
   deadlines_read_ = at;
   return d;

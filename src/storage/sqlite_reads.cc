@@ -145,18 +145,13 @@ Result<Deadlines> SqliteStore::NextDeadlines() {
       "SELECT MIN(next_due) FROM schedules WHERE paused = 0 AND next_due IS NOT NULL",
       "SELECT MIN(next_due) FROM schedules WHERE paused = 0 AND next_due IS NOT NULL AND overlap = 0",
   };
-  std::optional<TimeMs> found[5];
-  for (int i = 0; i < 5; ++i) {
+  static_assert(std::size(kSql) == std::size(kStoreDeadlines));
+  Deadlines d;
+  for (size_t i = 0; i < std::size(kSql); ++i) {
     CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare(kSql[i]));
-    if (s.Step() && !s.IsNull(0)) found[i] = s.Int(0);
+    if (s.Step() && !s.IsNull(0)) d.*kStoreDeadlines[i] = s.Int(0);
     CRONQ_RETURN_IF_ERROR(Poison(s.status()));
   }
-  Deadlines d;
-  d.next_delayed = found[0];
-  d.next_lease = found[1];
-  d.next_retention = found[2];
-  d.next_schedule = found[3];
-  d.next_schedule_ahead = found[4];
   return d;
 }
 
