@@ -9,10 +9,10 @@ namespace {
 
 // The engine whose batch this thread is running, if any: its answers go to the
 // outbox and are posted together when the batch ends.
-thread_local const void* t_running = nullptr;
+thread_local const Engine* t_running = nullptr;
 
 struct RunningHere {
-  explicit RunningHere(const void* engine) { t_running = engine; }
+  explicit RunningHere(const Engine* engine) { t_running = engine; }
   ~RunningHere() { t_running = nullptr; }
   RunningHere(const RunningHere&) = delete;
   RunningHere& operator=(const RunningHere&) = delete;
