@@ -18,11 +18,16 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual TimeMs Now() const = 0;
+  // Microseconds from now until instant t (negative when t has passed), for a
+  // sleep that should end at t itself rather than up to 1 ms after it. A clock
+  // without finer time answers in whole milliseconds.
+  virtual int64_t MicrosUntil(TimeMs t) const { return (t - Now()) * 1000; }
 };
 
 class SystemClock final : public Clock {
  public:
   TimeMs Now() const override;
+  int64_t MicrosUntil(TimeMs t) const override;
 };
 
 // A clock that only moves when told. Thread-safe.

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace cronq {
@@ -213,7 +214,9 @@ void Engine::Loop() {
         const TimeMs wake = WakeAt(now);
         if (wake <= now) break;
         planned_wake_ = wake;
-        cv_.wait_for(lk, std::chrono::milliseconds(wake - now));
+        // Until the deadline's instant itself: a whole-millisecond wait would
+        // end up to 1 ms after it (a delayed job's due instant, a schedule slot).
+        cv_.wait_for(lk, std::chrono::microseconds(std::max<int64_t>(1, clock_.MicrosUntil(wake))));
         planned_wake_ = 0;
       }
       poked_ = false;
