@@ -19,6 +19,9 @@
 namespace cronq {
 
 inline constexpr Millis kIdleWake = 60'000;
+// A deadline this close makes the store's upkeep wait (Store::Housekeep's `soon`):
+// a WAL checkpoint takes milliseconds and would make that deadline's work late.
+inline constexpr Millis kHousekeepMargin = 50;
 
 struct Deadlines {
   std::optional<TimeMs> next_delayed;    // earliest run_at of a delayed job

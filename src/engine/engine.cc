@@ -345,14 +345,20 @@ void Engine::RunBatch(std::vector<Op>& ops) {
   deadlines_known_ = d.ok();
   if (d.ok()) deadlines_ = *d;
   ExpireWaiters(now, /*all=*/false);
+  bool soon = false;
   {
     std::lock_guard lk(mu_);
     UpdateWakePlan();
+    const TimeMs t = clock_.Now();
+    soon = WakeAt(t) <= t + kHousekeepMargin;
   }
   last_batch_end_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                std::chrono::steady_clock::now().time_since_epoch()).count(),
                            std::memory_order_relaxed);
   FlushOutbox();
+  // The store's upkeep (SQLite's WAL checkpoint) once the answers are out, and
+  // only what cannot wait when a deadline is close: it would delay the work due.
+  store_.Housekeep(soon);
 }
 
 Deadlines Engine::WakeDeadlines() const {

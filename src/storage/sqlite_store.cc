@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <tuple>
 
+#include <spdlog/spdlog.h>
+
 #include "core/backoff.h"
 #include "core/lease.h"
 #include "core/lifecycle.h"
@@ -113,7 +115,22 @@ Status SqliteStore::Poison(Status st) {
   return st;
 }
 
+// The WAL is checkpointed by Housekeep(), after the answers of the batch that
+// grew it have gone out, instead of inside that batch's COMMIT (SQLite's
+// automatic checkpoint, which this hook replaces): copying 1000 pages into the
+// database file and syncing it takes milliseconds on a slow disk, and the batch
+// that paid for it could be the one serving a parked fetch at a due instant.
+constexpr int kCheckpointPages = 1000;       // as SQLite's automatic checkpoint
+constexpr int kCheckpointPagesSoon = 8000;   // even when a deadline is close
+
 Status SqliteStore::Init() {
+  sqlite3_wal_hook(
+      db_->raw(),
+      [](void* self, sqlite3*, const char*, int pages) {
+        static_cast<SqliteStore*>(self)->wal_pages_ = pages;
+        return SQLITE_OK;
+      },
+      this);
   CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT name, job_defaults FROM queues"));
   while (s.Step()) {
     known_queues_.insert(s.Text(0));
@@ -160,6 +177,16 @@ Status SqliteStore::Commit() {
   for (auto& [q, ts] : batch_starts_) starts_[q].insert(starts_[q].end(), ts.begin(), ts.end());
   batch_starts_.clear();
   return Status::Ok();
+}
+
+void SqliteStore::Housekeep(bool soon) {
+  if (in_batch_ || wal_pages_ < (soon ? kCheckpointPagesSoon : kCheckpointPages)) return;
+  // PASSIVE: this connection is the only one, so it copies every frame; the next
+  // commit then writes the WAL from its start again.
+  if (sqlite3_wal_checkpoint_v2(db_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) != SQLITE_OK) {
+    spdlog::warn("event=sqlite.checkpoint_failed error={:?}", sqlite3_errmsg(db_->raw()));
+  }
+  wal_pages_ = 0;
 }
 
 void SqliteStore::Rollback() {

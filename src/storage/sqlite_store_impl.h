@@ -39,6 +39,7 @@ class SqliteStore final : public Store {
   Result<AttemptEnd> Fail(const FailSpec& spec, TimeMs now, double unit) override;
   Result<DueWork> RunDue(TimeMs now, double unit) override;
   Result<Deadlines> NextDeadlines() override;
+  void Housekeep(bool soon) override;
   Status Retry(std::string_view queue, std::string_view id, TimeMs now) override;
   Status Promote(std::string_view queue, std::string_view id, TimeMs now) override;
   Status Remove(std::string_view queue, std::string_view id) override;
@@ -109,6 +110,9 @@ class SqliteStore final : public Store {
   std::string NewToken(int64_t lease_no);
 
   std::unique_ptr<Db> db_;
+  // Frames in the WAL after the latest commit (SQLite's WAL hook; it replaces the
+  // automatic checkpoint, which ran inside the commit that crossed 1000 pages).
+  int wal_pages_ = 0;
   std::mt19937_64 rng_;
   bool in_batch_ = false;
   bool poisoned_ = false;

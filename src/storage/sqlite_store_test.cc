@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
+
 #include "storage/sqlite_schema.h"
 #include "storage/sqlite_store.h"
 #include "support/temp_dir.h"
@@ -145,6 +147,35 @@ TEST(SqliteFormat, AFileThatIsNotADatabaseIsAnError) {
   std::fclose(f);
   auto s = OpenSqliteStore(SqliteOptions{path, true, 1024});
   EXPECT_FALSE(s.ok());
+}
+
+// The WAL is copied into the database file by Housekeep, after a batch's answers
+// have gone out, never inside a commit; with a deadline close (`soon`) only a WAL
+// of 8000 pages or more is.
+TEST(SqliteWal, IsCheckpointedByHousekeepNotByACommit) {
+  TempDir dir;
+  const std::string path = dir.File("cronq.db");
+  auto opened = OpenSqliteStore(SqliteOptions{path, true, 1024});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Store& store = **opened;
+  auto file_size = [&] { return std::filesystem::file_size(path); };
+  const auto before = file_size();
+  const std::string data = "\"" + std::string(2000, 'x') + "\"";
+  for (int b = 0; b < 150; ++b) {  // ~2400 pages of WAL, more than one automatic checkpoint's worth
+    ASSERT_TRUE(store.Begin().ok());
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(store.Enqueue("q", NewJob{"n", data, {}}, 1'000 + b).ok());
+    ASSERT_TRUE(store.Commit().ok());
+  }
+  EXPECT_EQ(file_size(), before) << "a commit checkpointed the WAL";
+  store.Housekeep(/*soon=*/true);
+  EXPECT_EQ(file_size(), before) << "checkpointed with a deadline close";
+  store.Housekeep(/*soon=*/false);
+  EXPECT_GT(file_size(), before + 3'000'000) << "the WAL was not checkpointed";
+  ASSERT_TRUE(store.Begin().ok());
+  auto q = store.GetQueue("q");
+  store.Rollback();
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->counts[0], 3'000);
 }
 
 }  // namespace

@@ -214,7 +214,10 @@ class Store {
 
   // --- workers -----------------------------------------------------------
   // Leases up to spec.max waiting jobs, lowest priority first, FIFO within one
-  // priority. A paused queue leases nothing. Each lease has a fresh fencing token.
+  // priority. A delayed job whose run_at has come counts as waiting whether or not
+  // RunDue has promoted it yet (merged by priority and enqueue order; while more
+  // are due than spec.max, the earliest due first). A paused queue leases
+  // nothing. Each lease has a fresh fencing token.
   // A push queue answers Conflict (and changes nothing) unless spec.push is set;
   // that is the only Conflict LeaseNext returns.
   virtual Result<std::vector<Lease>> LeaseNext(const FetchSpec& spec, TimeMs now) = 0;
@@ -236,6 +239,11 @@ class Store {
   // visible chunk by chunk); NextDeadlines then still shows the rest as due.
   virtual Result<DueWork> RunDue(TimeMs now, double unit) = 0;
   virtual Result<Deadlines> NextDeadlines() = 0;
+  // Upkeep that would otherwise lengthen a commit, called outside any batch after
+  // the engine has sent a batch's answers. `soon`: a deadline is close, so only
+  // upkeep that cannot wait longer should run. SQLite checkpoints its WAL here;
+  // the default does nothing.
+  virtual void Housekeep(bool soon) { (void)soon; }
 
   // --- operators ---------------------------------------------------------
   virtual Status Retry(std::string_view queue, std::string_view id, TimeMs now) = 0;    // failed|completed -> waiting
