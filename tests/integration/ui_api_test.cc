@@ -30,7 +30,7 @@ class UiApi : public ::testing::Test {
   void SetUp() override {
     {
       std::ofstream cfg(dir_.File("cronq.toml"));
-      cfg << "[[tokens]]\nname = \"grafana\"\ntoken = \"" << kReadToken << "\"\nscope = \"read\"\n"
+      cfg << ExtraConfig() << "[[tokens]]\nname = \"grafana\"\ntoken = \"" << kReadToken << "\"\nscope = \"read\"\n"
           << "[[tokens]]\nname = \"runner\"\ntoken = \"" << kWorkerToken << "\"\nscope = \"worker\"\n";
     }
     server_ = std::make_unique<ServerProcess>(dir_.File("data"),
@@ -38,6 +38,8 @@ class UiApi : public ::testing::Test {
     server_->Start();
   }
   ServerProcess& s() { return *server_; }
+  // Top-level cronq.toml keys for a fixture that needs other settings.
+  virtual std::string ExtraConfig() const { return ""; }
 
   std::string Add(const std::string& q, const json& job) {
     auto r = s().Call("POST", "/v1/queues/" + q + "/jobs", job);
@@ -313,6 +315,51 @@ TEST_F(UiApi, AReadOnlySessionCanReadButNotAct) {
   EXPECT_EQ(b.Req("GET", "/v1/audit").status, 200);
   EXPECT_EQ(b.Req("POST", "/v1/queues/email/pause").status, 403);
   EXPECT_EQ(b.Req("POST", "/v1/queues/email/retry-failed").status, 403);
+}
+
+// A short login window, so that the test can see a limited client recover.
+class UiLoginLimit : public UiApi {
+ protected:
+  static constexpr int kMaxFailures = 3;
+  static constexpr int kWindowMs = 4000;
+  std::string ExtraConfig() const override {
+    return "login_max_failures = " + std::to_string(kMaxFailures) + "\nlogin_window_ms = " + std::to_string(kWindowMs) +
+           "\n";
+  }
+};
+
+TEST_F(UiLoginLimit, WrongTokensFromOneAddressGet429UntilTheWindowPasses) {
+  Browser b(s().port());
+  const std::string wrong = json{{"token", "not-a-token-0123456789"}}.dump();
+  const std::string right = json{{"token", s().token()}}.dump();
+  // A successful login does not count against the budget.
+  b.Login(s().token());
+  for (int i = 0; i < kMaxFailures; ++i) EXPECT_EQ(b.Req("POST", "/v1/session", wrong).status, 401) << "try " << i;
+  auto limited = b.Req("POST", "/v1/session", wrong);
+  ASSERT_EQ(limited.status, 429) << limited.body;
+  json err = json::parse(limited.body);
+  EXPECT_EQ(err["error"]["code"], "rate_limited");
+  EXPECT_TRUE(err["error"]["message"].is_string());
+  const int retry_after = std::stoi(std::string(limited.Header("retry-after")));
+  EXPECT_GE(retry_after, 1);
+  EXPECT_LE(retry_after, kWindowMs / 1000);
+  // While limited even the right token is refused (a guess would otherwise tell),
+  // and a forged X-Forwarded-For does not make another client.
+  EXPECT_EQ(b.Req("POST", "/v1/session", right).status, 429);
+  auto forged = b.http.Request("POST", "/v1/session", right,
+                               {{"Content-Type", "application/json"}, {"X-Forwarded-For", "203.0.113.9"}});
+  ASSERT_TRUE(forged.ok());
+  EXPECT_EQ(forged->status, 429);
+  // Bearer-token API calls and the session already open are not login attempts.
+  EXPECT_EQ(s().Call("GET", "/v1/queues").status, 200);
+  EXPECT_EQ(b.Req("GET", "/v1/session", "", false).status, 200);
+  // Refused attempts do not extend the wait: after Retry-After seconds the client
+  // logs in again (the server's "now" for the 429 came before we read it).
+  std::this_thread::sleep_for(std::chrono::seconds(retry_after));
+  auto back = b.Req("POST", "/v1/session", right);
+  EXPECT_EQ(back.status, 200) << back.body;
+  auto m = ParseMetrics(s().Call("GET", "/metrics").body);
+  EXPECT_EQ(m["cronq_http_requests_total{route=\"POST /v1/session\",status=\"429\"}"], 3);
 }
 
 // ---- event stream -------------------------------------------------------------
