@@ -24,11 +24,6 @@ class ApiFlow : public ::testing::Test {
   }
   ServerProcess& s() { return *server_; }
 
-  std::string Add(const std::string& q, const json& job) {
-    auto r = s().Call("POST", "/v1/queues/" + q + "/jobs", job);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return r.json.value("id", "");
-  }
   json FetchOne(const std::string& q, int wait_ms = 0, int lock_ms = 30'000) {
     auto r = s().Call("POST", "/v1/queues/" + q + "/fetch", json{{"max", 1}, {"waitMs", wait_ms}, {"lockMs", lock_ms}});
     EXPECT_EQ(r.status, 200) << r.body;
@@ -45,7 +40,7 @@ class ApiFlow : public ::testing::Test {
 };
 
 TEST_F(ApiFlow, EnqueueFetchComplete) {
-  std::string id = Add("email", {{"name", "welcome"}, {"data", {{"to", "ada@example.com"}}}});
+  std::string id = s().AddJob("email", {{"name", "welcome"}, {"data", {{"to", "ada@example.com"}}}});
   json job = FetchOne("email");
   ASSERT_FALSE(job.is_null());
   EXPECT_EQ(job["id"], id);
@@ -83,7 +78,7 @@ TEST_F(ApiFlow, BatchEnqueueAnswersInOrderWithDuplicates) {
 }
 
 TEST_F(ApiFlow, FailsTwiceThenSucceedsWithExponentialBackoff) {
-  std::string id = Add("q", {{"name", "flaky"},
+  std::string id = s().AddJob("q", {{"name", "flaky"},
                              {"opts", {{"attempts", 3}, {"backoff", {{"type", "exponential"}, {"delay", 300}}}}}});
   for (int attempt = 1; attempt <= 3; ++attempt) {
     json job = FetchOne("q", 5'000);
@@ -114,7 +109,7 @@ TEST_F(ApiFlow, FailsTwiceThenSucceedsWithExponentialBackoff) {
 }
 
 TEST_F(ApiFlow, UnrecoverableFailureSkipsRetries) {
-  std::string id = Add("q", {{"name", "bad"}, {"opts", {{"attempts", 5}}}});
+  std::string id = s().AddJob("q", {{"name", "bad"}, {"opts", {{"attempts", 5}}}});
   json job = FetchOne("q");
   auto r = s().Call("POST", "/v1/queues/q/jobs/" + id + "/fail",
                     json{{"token", job["token"]}, {"error", "invalid address"}, {"unrecoverable", true}});
@@ -127,7 +122,7 @@ TEST_F(ApiFlow, UnrecoverableFailureSkipsRetries) {
 }
 
 TEST_F(ApiFlow, StaleTokenIsA409) {
-  std::string id = Add("q", {{"name", "x"}});
+  std::string id = s().AddJob("q", {{"name", "x"}});
   json first = FetchOne("q", 0, 300);
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   json second = FetchOne("q", 3'000);  // the lease expired: the job was handed out again
@@ -146,7 +141,7 @@ TEST_F(ApiFlow, StaleTokenIsA409) {
 }
 
 TEST_F(ApiFlow, BatchAckReportsEachEntry) {
-  for (int i = 0; i < 3; ++i) Add("q", {{"name", "x"}});
+  for (int i = 0; i < 3; ++i) s().AddJob("q", {{"name", "x"}});
   auto f = s().Call("POST", "/v1/queues/q/fetch", json{{"max", 3}});
   ASSERT_EQ(f.json["jobs"].size(), 3u);
   json jobs = f.json["jobs"];
@@ -180,7 +175,7 @@ TEST_F(ApiFlow, LongPollAnswersAsSoonAsAJobArrives) {
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the worker is parked
   enqueued = Clock::now();
-  Add("lp", {{"name", "ping"}});
+  s().AddJob("lp", {{"name", "ping"}});
   worker.join();
   ASSERT_TRUE(got.is_object());
   ASSERT_EQ(got["jobs"].size(), 1u);
@@ -200,7 +195,7 @@ TEST_F(ApiFlow, LongPollEndsEmptyAfterWaitMs) {
 }
 
 TEST_F(ApiFlow, HeartbeatKeepsTheLeaseAndRecordsProgressAndLogs) {
-  std::string id = Add("q", {{"name", "long"}});
+  std::string id = s().AddJob("q", {{"name", "long"}});
   json job = FetchOne("q", 0, 400);
   for (int i = 0; i < 3; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -217,8 +212,8 @@ TEST_F(ApiFlow, HeartbeatKeepsTheLeaseAndRecordsProgressAndLogs) {
 }
 
 TEST_F(ApiFlow, PauseResumeRetryPromoteRemove) {
-  std::string a = Add("q", {{"name", "a"}});
-  std::string later = Add("q", {{"name", "later"}, {"opts", {{"delay", 600'000}}}});
+  std::string a = s().AddJob("q", {{"name", "a"}});
+  std::string later = s().AddJob("q", {{"name", "later"}, {"opts", {{"delay", 600'000}}}});
   EXPECT_EQ(s().Call("POST", "/v1/queues/q/pause").status, 200);
   EXPECT_TRUE(FetchOne("q").is_null());
   EXPECT_EQ(s().Call("GET", "/v1/queues/q").json["paused"], true);
@@ -237,7 +232,7 @@ TEST_F(ApiFlow, PauseResumeRetryPromoteRemove) {
 }
 
 TEST_F(ApiFlow, ListJobsSearchesAndPages) {
-  for (int i = 0; i < 5; ++i) Add("q", {{"name", i % 2 ? "invoice" : "receipt"}});
+  for (int i = 0; i < 5; ++i) s().AddJob("q", {{"name", i % 2 ? "invoice" : "receipt"}});
   auto r = s().Call("GET", "/v1/queues/q/jobs?q=invoice");
   EXPECT_EQ(r.json["jobs"].size(), 2u);
   r = s().Call("GET", "/v1/queues/q/jobs?limit=2");
@@ -249,8 +244,8 @@ TEST_F(ApiFlow, ListJobsSearchesAndPages) {
 }
 
 TEST_F(ApiFlow, RestartKeepsEveryJobAndAttempt) {
-  std::string a = Add("q", {{"name", "a"}, {"opts", {{"attempts", 2}, {"backoff", 60'000}}}});
-  std::string b = Add("q", {{"name", "b"}});
+  std::string a = s().AddJob("q", {{"name", "a"}, {"opts", {{"attempts", 2}, {"backoff", 60'000}}}});
+  std::string b = s().AddJob("q", {{"name", "b"}});
   json ja = FetchOne("q");
   s().Call("POST", "/v1/queues/q/jobs/" + a + "/fail", json{{"token", ja["token"]}, {"error", "first"}});
   json jb = FetchOne("q");
@@ -335,8 +330,8 @@ TEST_F(ApiFlow, QueueConfigIsStoredShownMaskedAndSurvivesARestart) {
   EXPECT_EQ(put.body.find("whsec_"), std::string::npos);
 
   // A job without retry options takes the queue's; one with its own keeps them.
-  std::string bare = Add("hooks", {{"name", "bare"}});
-  std::string own = Add("hooks", {{"name", "own"}, {"opts", {{"attempts", 9}}}});
+  std::string bare = s().AddJob("hooks", {{"name", "bare"}});
+  std::string own = s().AddJob("hooks", {{"name", "own"}, {"opts", {{"attempts", 9}}}});
   EXPECT_EQ(GetJob("hooks", bare)["opts"]["attempts"], 4);
   EXPECT_EQ(GetJob("hooks", bare)["opts"]["backoff"]["delay"], 250);
   EXPECT_EQ(GetJob("hooks", own)["opts"]["attempts"], 9);

@@ -2,11 +2,6 @@
 // dashboard sessions with CSRF protection, and the event stream.
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -15,6 +10,7 @@
 #include <thread>
 
 #include "net/http_client.h"
+#include "support/raw_conn.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
@@ -41,11 +37,6 @@ class UiApi : public ::testing::Test {
   // Top-level cronq.toml keys for a fixture that needs other settings.
   virtual std::string ExtraConfig() const { return ""; }
 
-  std::string Add(const std::string& q, const json& job) {
-    auto r = s().Call("POST", "/v1/queues/" + q + "/jobs", job);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return r.json.value("id", "");
-  }
   json Fetch(const std::string& q, int max = 1) {
     auto r = s().Call("POST", "/v1/queues/" + q + "/fetch", json{{"max", max}}, kWorkerToken);
     EXPECT_EQ(r.status, 200) << r.body;
@@ -59,7 +50,7 @@ class UiApi : public ::testing::Test {
 // ---- audit log ----------------------------------------------------------------
 
 TEST_F(UiApi, OperatorActionsAreAuditedWithWhoWhatWhenAndTarget) {
-  std::string id = Add("email", {{"name", "a"}, {"opts", {{"delay", 60000}}}});
+  std::string id = s().AddJob("email", {{"name", "a"}, {"opts", {{"delay", 60000}}}});
   ASSERT_EQ(s().Call("POST", "/v1/queues/email/jobs/" + id + "/promote").status, 200);
   ASSERT_EQ(s().Call("POST", "/v1/queues/email/pause").status, 200);
   ASSERT_EQ(s().Call("POST", "/v1/queues/email/resume").status, 200);
@@ -100,13 +91,13 @@ TEST_F(UiApi, OperatorActionsAreAuditedWithWhoWhatWhenAndTarget) {
 }
 
 TEST_F(UiApi, CleanAndRetryAllFailedAreBulkAndAudited) {
-  for (int i = 0; i < 3; ++i) Add("bulk", {{"name", "f" + std::to_string(i)}});
+  for (int i = 0; i < 3; ++i) s().AddJob("bulk", {{"name", "f" + std::to_string(i)}});
   for (const json& j : Fetch("bulk", 3)) {
     auto r = s().Call("POST", "/v1/queues/bulk/jobs/" + j["id"].get<std::string>() + "/fail",
                       json{{"token", j["token"]}, {"error", {{"message", "boom"}}}}, kWorkerToken);
     ASSERT_EQ(r.status, 200) << r.body;
   }
-  Add("bulk", {{"name", "waiting"}});
+  s().AddJob("bulk", {{"name", "waiting"}});
   auto retried = s().Call("POST", "/v1/queues/bulk/retry-failed", json::object());
   ASSERT_EQ(retried.status, 200) << retried.body;
   EXPECT_EQ(retried.json["retried"], 3);
@@ -147,7 +138,7 @@ std::map<std::string, double> ParseMetrics(const std::string& text) {
 }
 
 TEST_F(UiApi, MetricsCountRealTraffic) {
-  for (int i = 0; i < 5; ++i) Add("mq", {{"name", "m"}, {"opts", {{"attempts", 2}}}});
+  for (int i = 0; i < 5; ++i) s().AddJob("mq", {{"name", "m"}, {"opts", {{"attempts", 2}}}});
   json jobs = Fetch("mq", 5);
   ASSERT_EQ(jobs.size(), 5u);
   for (int i = 0; i < 3; ++i) {
@@ -207,7 +198,7 @@ TEST_F(UiApi, MetricsCountRealTraffic) {
 }
 
 TEST_F(UiApi, MetricsCountLeaseExpirationsAndScheduleSlots) {
-  Add("lx", {{"name", "stall"}, {"opts", {{"attempts", 1}}}});
+  s().AddJob("lx", {{"name", "stall"}, {"opts", {{"attempts", 1}}}});
   auto r = s().Call("POST", "/v1/queues/lx/fetch", json{{"max", 1}, {"lockMs", 1000}}, kWorkerToken);
   ASSERT_EQ(r.json["jobs"].size(), 1u);
   ASSERT_EQ(s().Call("PUT", "/v1/schedules/tick", json{{"cron", "* * * * * *"}, {"target", {{"queue", "ticks"}, {"name", "t"}}}})
@@ -367,39 +358,27 @@ TEST_F(UiLoginLimit, WrongTokensFromOneAddressGet429UntilTheWindowPasses) {
 // A raw socket reading the event stream.
 class EventReader {
  public:
-  EventReader(uint16_t port, const std::string& token) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    timeval tv{1, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    std::string req = "GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n";
-    EXPECT_EQ(send(fd_, req.data(), req.size(), MSG_NOSIGNAL), ssize_t(req.size()));
+  EventReader(uint16_t port, const std::string& token) : conn_(port, 1000) {
+    EXPECT_TRUE(conn_.ok());
+    conn_.Send("GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n");
   }
-  ~EventReader() { close(fd_); }
   // Reads until `re` matches what arrived, or `seconds` pass.
   bool WaitFor(const std::regex& re, int seconds) {
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
     while (std::chrono::steady_clock::now() < until) {
-      if (std::regex_search(got_, re)) return true;
-      char buf[8192];
-      ssize_t n = recv(fd_, buf, sizeof buf, 0);
-      if (n == 0) return false;
-      if (n > 0) got_.append(buf, size_t(n));
+      if (std::regex_search(conn_.got(), re)) return true;
+      if (!conn_.Fill() && conn_.eof()) return false;
     }
-    return std::regex_search(got_, re);
+    return std::regex_search(conn_.got(), re);
   }
-  const std::string& got() const { return got_; }
+  const std::string& got() const { return conn_.got(); }
 
  private:
-  int fd_;
-  std::string got_;
+  RawConn conn_;
 };
 
 TEST_F(UiApi, TheEventStreamSendsCountsAndJobChanges) {
-  Add("live", {{"name", "first"}});
+  s().AddJob("live", {{"name", "first"}});
   EventReader ev(s().port(), kReadToken);
   ASSERT_TRUE(ev.WaitFor(std::regex("text/event-stream"), 10)) << ev.got();
   ASSERT_TRUE(ev.WaitFor(std::regex(R"(event: counts\ndata: \{"at":\d+,"queues":\[\{"counts":\{[^}]*"waiting":1\},("defaultJobOptions":null,)?"name":"live")"), 10)) << ev.got();

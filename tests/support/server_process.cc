@@ -114,4 +114,10 @@ ServerProcess::Reply ServerProcess::Call(const std::string& method, const std::s
   return Call(method, path, body.dump(), token);
 }
 
+std::string ServerProcess::AddJob(const std::string& queue, const nlohmann::json& job, const std::string& token) {
+  Reply r = Call("POST", "/v1/queues/" + queue + "/jobs", job, token);
+  EXPECT_EQ(r.status, 201) << r.body;
+  return r.json.value("id", "");
+}
+
 }  // namespace cronq::testing
