@@ -27,6 +27,8 @@ const arg = (name, dflt) => {
   return a ? a.slice(name.length + 3) : dflt;
 };
 const QUEUES = 4;
+// Observer schedules, each with its own queue and a worker long-polling it.
+const OBSERVERS = Number(arg('observers', 10));
 const PUT_CONCURRENCY = Number(arg('put-concurrency', 32));
 const GET_CONCURRENCY = Number(arg('get-concurrency', 8));
 
@@ -79,10 +81,13 @@ async function runCase(spec) {
   const t0 = now();
   await pool(n, PUT_CONCURRENCY, (i) => call('PUT', `/v1/schedules/${name(i)}`, def(i)));
   const putSeconds = (now() - t0) / 1000;
-  // One more schedule with the same slots, whose queue a worker long-polls:
-  // how long after its due instant a slot's job reaches a worker (the engine's
-  // handling, the commit with its fsync, the parked fetch's answer).
-  await call('PUT', '/v1/schedules/observer', { ...def(0), target: { queue: 'observe', name: 'tick' } });
+  // OBSERVERS more schedules with the same slots, each firing into its own queue
+  // that a worker long-polls: how long after its due instant a slot's job
+  // reaches a worker (the engine's handling, the commit with its fsync, the
+  // parked fetch's answer), OBSERVERS samples per slot.
+  for (let k = 0; k < OBSERVERS; k++) {
+    await call('PUT', `/v1/schedules/observer-${k}`, { ...def(0), target: { queue: `observe-${k}`, name: 'tick' } });
+  }
   if (Date.now() >= startAt) throw new Error(`PUTs took ${putSeconds.toFixed(1)} s, past startAt; raise putEstimateMs`);
   await sleep(Math.min(2000, startAt - Date.now() - 200));
   const created = { rss: rssBytes(pid), disk: dirBytes(dataDir) };
@@ -95,14 +100,18 @@ async function runCase(spec) {
   const w0 = now();
   const observed = [];
   let observing = true;
-  const observer = (async () => {
-    while (observing && observed.length < slots) {
-      const { jobs } = await call('POST', '/v1/queues/observe/fetch', { max: 10, waitMs: 1000, lockMs: 30_000 });
+  const observer = Promise.all(Array.from({ length: OBSERVERS }, async (_, k) => {
+    let seen = 0;
+    while (observing && seen < slots) {
+      const { jobs } = await call('POST', `/v1/queues/observe-${k}/fetch`, { max: 10, waitMs: 1000, lockMs: 30_000 });
       const t = Date.now();
+      seen += jobs.length;
       for (const j of jobs) observed.push(t - Date.parse(j.fireId.slice(j.fireId.indexOf('@') + 1)));
-      if (jobs.length) await call('POST', '/v1/queues/observe/ack', { complete: jobs.map((j) => ({ id: j.id, token: j.token })) });
+      if (jobs.length) {
+        await call('POST', `/v1/queues/observe-${k}/ack`, { complete: jobs.map((j) => ({ id: j.id, token: j.token })) });
+      }
     }
-  })();
+  }));
   await sleep(Math.max(0, endAt - Date.now() + 1000));
   // Wait until every schedule is past endAt (nextDue null), up to 120 s more:
   // a server that is behind keeps handling the last slots for a while.
@@ -167,7 +176,7 @@ async function runCase(spec) {
     getSeconds, getConcurrency: GET_CONCURRENCY,
   };
   log(`${spec}: ${entries}/${n * slots} slots, status ${JSON.stringify(status)}, lateness p50 ${result.lateness.p50Ms} ` +
-    `p99 ${result.lateness.p99Ms} max ${result.lateness.maxMs} ms; to worker p50 ${result.toWorker.p50Ms} max ${result.toWorker.maxMs} ms; server ${cpu.serverCores.toFixed(2)} cores, ` +
+    `p99 ${result.lateness.p99Ms} max ${result.lateness.maxMs} ms; to worker p50 ${result.toWorker.p50Ms} p99 ${result.toWorker.p99Ms} max ${result.toWorker.maxMs} ms; server ${cpu.serverCores.toFixed(2)} cores, ` +
     `other ${cpu.otherCores.toFixed(2)}; disk +${mib(fired.disk.total - created.disk.total).toFixed(1)} MiB`);
   process.stdout.write(JSON.stringify(result) + '\n');
 }
@@ -216,7 +225,7 @@ function report(files) {
   const out = [];
   const cases = rows.filter((r) => r.kind);
   if (cases.length) {
-    out.push('| case | slots handled / expected | fired | missed | lateness p50 / p99 / max (ms) | not-missed p99 / max (ms) | due → job at a worker, observer schedule: p50 / max (ms) | claimed ahead: slots, lead min / p50 (ms) | last slot handled after endAt (ms) | server cores in window | other cores | disk growth while firing |');
+    out.push('| case | slots handled / expected | fired | missed | lateness p50 / p99 / max (ms) | not-missed p99 / max (ms) | due → job at a worker, observer schedules: p50 / p99 / max (ms) (samples) | claimed ahead: slots, lead min / p50 (ms) | last slot handled after endAt (ms) | server cores in window | other cores | disk growth while firing |');
     out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of cases) {
       const label = r.kind === 'minute'
@@ -227,7 +236,7 @@ function report(files) {
       const growth = r.disk.fired.total - r.disk.created.total;
       out.push(`| ${label} | ${f0(r.historyEntries)} / ${f0(r.expectedSlots)} | ${f0(firedCount)} | ${f0(missed)} | ` +
         `${r.lateness.p50Ms} / ${r.lateness.p99Ms} / ${r.lateness.maxMs} | ${r.latenessNotMissed.p99Ms} / ${r.latenessNotMissed.maxMs} | ` +
-        `${f0(r.toWorker.p50Ms)} / ${f0(r.toWorker.maxMs)} (${r.toWorker.samples}) | ` +
+        `${f0(r.toWorker.p50Ms)} / ${f0(r.toWorker.p99Ms)} / ${f0(r.toWorker.maxMs)} (${r.toWorker.samples}) | ` +
         `${f0(r.claimedAhead ?? 0)}, ${r.claimedAhead ? `${f0(r.leadMinMs)} / ${f0(r.lead.p50Ms)}` : '—'} | ` +
         `${f0(r.lastHandledAfterEndMs)} | ${f2(r.serverCores)} | ${f2(r.otherCores)} | ` +
         `${f1(mib(growth))} MiB (${f0(growth / Math.max(1, firedCount))} B/job) |`);

@@ -20,6 +20,7 @@ const Rule kRules[] = {
     {Event::kEnqueueDelayed, kNew, S::kDelayed},
     {Event::kPromote, S::kDelayed, S::kWaiting},
     {Event::kLease, S::kWaiting, S::kActive},
+    {Event::kLeaseDue, S::kDelayed, S::kActive},
     {Event::kExtend, S::kActive, S::kActive},
     {Event::kComplete, S::kActive, S::kCompleted},
     {Event::kRetryLater, S::kActive, S::kDelayed},
@@ -52,6 +53,7 @@ std::string_view EventName(Event e) {
     case Event::kStallFail: return "stall-fail";
     case Event::kOperatorRetry: return "operator-retry";
     case Event::kRemove: return "remove";
+    case Event::kLeaseDue: return "lease-due";
   }
   return "unknown";
 }

@@ -14,6 +14,9 @@
 //                 │                                   │
 //                 └──── operator retry ──▶ waiting ◀──┘
 //
+//   lease-due: delayed ──▶ active, a fetch taking a job whose run_at has come
+//   before the due pass has promoted it (as if promoted, then leased)
+//
 // Every stored transition goes through Apply(); storage backends call it before
 // writing, so an illegal move is refused the same way on every backend.
 #pragma once
@@ -39,8 +42,10 @@ enum class Event : int {
   kStallFail,       // active -> failed (lease expired too often)
   kOperatorRetry,   // completed | failed -> waiting
   kRemove,          // any but active -> (gone)
+  kLeaseDue,        // delayed -> active: a fetch takes a job whose run_at has come
+                    // before the due pass has promoted it (the caller checks run_at)
 };
-inline constexpr int kEventCount = 13;
+inline constexpr int kEventCount = 14;
 
 std::string_view EventName(Event e);
 

@@ -23,6 +23,7 @@ const std::map<std::pair<int, Event>, S>& Expected() {
     add(std::nullopt, Event::kEnqueueDelayed, S::kDelayed);
     add(S::kDelayed, Event::kPromote, S::kWaiting);
     add(S::kWaiting, Event::kLease, S::kActive);
+    add(S::kDelayed, Event::kLeaseDue, S::kActive);
     add(S::kActive, Event::kExtend, S::kActive);
     add(S::kActive, Event::kComplete, S::kCompleted);
     add(S::kActive, Event::kRetryLater, S::kDelayed);
@@ -59,7 +60,7 @@ TEST(Lifecycle, EveryPairMatchesTheTable) {
       }
     }
   }
-  EXPECT_EQ(legal, 17);
+  EXPECT_EQ(legal, 18);
   EXPECT_EQ(legal + illegal, (kJobStateCount + 1) * kEventCount);
 }
 

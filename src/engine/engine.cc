@@ -241,7 +241,16 @@ void Engine::RunBatch(std::vector<Op>& ops) {
     for (Op& op : ops) op.abort(st);
   } else {
     int promoted = 0;
-    if (!deadlines_known_ || StoreWorkDue(deadlines_, now)) {
+    // When delayed jobs fall due, parked fetches lease them (a fetch takes due
+    // delayed jobs as waiting ones) in a batch of their own, before the due pass
+    // spends its time promoting them; the due pass runs in the next batch, which
+    // follows at once.
+    const bool serve_first = deadlines_known_ && deadlines_.next_delayed && *deadlines_.next_delayed <= now &&
+                             !waiters_.empty() && served_due_ != *deadlines_.next_delayed;
+    if (serve_first) {
+      served_due_ = *deadlines_.next_delayed;
+      for (const auto& [q, ws] : waiters_) b.woken.insert(q);
+    } else if (!deadlines_known_ || StoreWorkDue(deadlines_, now)) {
       Result<DueWork> due = store_.RunDue(now, Unit());
       if (due.ok()) {
         promoted = due->promoted;
@@ -251,15 +260,16 @@ void Engine::RunBatch(std::vector<Op>& ops) {
         spdlog::error("due pass failed: {}", due.status().ToString());
       }
     }
-    // Claiming ahead yields to promotion: a batch that made jobs due now commits
-    // without it (the next batch follows at once), unless the earliest slot to
-    // claim is less than half the lead away.
+    // Claiming ahead yields to due jobs: a batch that served them or made them
+    // due now commits without it (the next batch follows at once), unless the
+    // earliest slot to claim is less than half the lead away.
     const Millis lead = opt_.schedule_lead;
     const std::optional<TimeMs> ahead = deadlines_.next_schedule_ahead;
-    const bool ahead_due = lead > 0 && ahead && *ahead - lead <= now && (promoted == 0 || *ahead - now <= lead / 2);
+    const bool yield = serve_first || promoted > 0;
+    const bool ahead_due = lead > 0 && ahead && *ahead - lead <= now && (!yield || *ahead - now <= lead / 2);
     const bool sched_due = deadlines_.next_schedule && *deadlines_.next_schedule <= now;
     if (!deadlines_known_ || sched_due || ahead_due) {
-      FireSchedules(store_, now, ahead_due || (!deadlines_known_ && promoted == 0) ? now + lead : now, b);
+      FireSchedules(store_, now, ahead_due || (!deadlines_known_ && !yield) ? now + lead : now, b);
     }
     for (Op& op : ops) {
       if (Reply r = op.run(store_, now, b)) b.replies.push_back(std::move(r));

@@ -310,6 +310,9 @@ class Engine {
   TimeMs last_failure_ = 0;
   TimeMs last_batch_ = 0;      // when the latest batch ran (shared_refresh)
   TimeMs last_poll_ = 0;       // when parked fetches last polled (shared_poll)
+  // The delayed deadline at which parked fetches were last served ahead of the
+  // due pass (see RunBatch).
+  TimeMs served_due_ = 0;
   Millis failure_backoff_ = 0;
 };
 

@@ -141,6 +141,56 @@ TEST_F(EngineTest, DelayedJobReachesAParkedWorkerWhenDue) {
   EXPECT_EQ((*r)[0].name, "later");
 }
 
+// Counts what the due pass promotes, and how much it had promoted when queue
+// "q" first leased a job.
+class DuePassWatch : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Result<DueWork> RunDue(TimeMs now, double unit) override {
+    auto r = ForwardingStore::RunDue(now, unit);
+    if (r.ok()) promoted += r->promoted;
+    return r;
+  }
+  Result<std::vector<Lease>> LeaseNext(const FetchSpec& s, TimeMs now) override {
+    auto r = ForwardingStore::LeaseNext(s, now);
+    if (r.ok() && !r->empty() && s.queue == "q" && promoted_before_q < 0) promoted_before_q = promoted.load();
+    return r;
+  }
+  std::atomic<int> promoted{0}, promoted_before_q{-1};
+};
+
+// When thousands of delayed jobs fall due together, a worker parked on one queue
+// gets its due job before the due pass has promoted any of them (promotion
+// commits in chunks; lazily leasing due jobs means nobody waits for them).
+TEST_F(EngineTest, ParkedFetchGetsItsDueJobBeforeTheDuePassPromotes) {
+  DuePassWatch watch(store_.get());
+  engine_->Stop();
+  engine_ = std::make_unique<Engine>(watch, clock_, EngineOptions{{}, 2048, false});
+  engine_->Start();
+  JobOptions o;
+  o.delay = 3'000;
+  std::vector<NewJob> bulk(2'500, J("bulk", o));
+  ASSERT_TRUE(Add("bulk", bulk).ok());
+  ASSERT_TRUE(Add("q", {J("mine", o)}).ok());
+  auto p = std::make_shared<std::promise<Result<std::vector<Lease>>>>();
+  auto f = p->get_future();
+  engine_->Fetch(FetchSpec{"q", 1, 30'000, "t"}, 30'000, [p](auto r) { p->set_value(std::move(r)); });
+  EXPECT_EQ(f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  clock_.Advance(3'000);
+  engine_->Poke();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  auto r = f.get();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].name, "mine");
+  EXPECT_EQ(watch.promoted_before_q.load(), 0) << "the parked fetch waited for the due pass";
+  // The due pass still promotes the rest, in chunks that follow at once.
+  auto bulk_counts = [&] { return Call<QueueInfo>([&](auto cb) { engine_->GetQueue("bulk", cb); })->counts; };
+  for (int i = 0; i < 200 && bulk_counts()[0] < 2'500; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(bulk_counts()[0], 2'500);
+  EXPECT_EQ(watch.promoted.load(), 2'500);
+}
+
 TEST_F(EngineTest, ExpiredLeaseIsRequeuedByTheTimer) {
   ASSERT_TRUE(Add("q", {J()}).ok());
   auto l = Call<std::vector<Lease>>([&](auto cb) { engine_->Fetch(FetchSpec{"q", 1, 1'000, "t"}, 0, cb); });

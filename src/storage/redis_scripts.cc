@@ -99,16 +99,21 @@ local function idx(q, seq, s)
   elseif s == 3 then return qkey(q) .. '/done', seq end
   return qkey(q) .. '/failed', seq
 end
+-- A delayed job is in two sets scored by its run_at: the global `delayed` (the
+-- due pass, the deadlines) and its queue's <queue>/delayed (a fetch leases the
+-- queue's jobs already due before the due pass promotes them).
 -- Moves a job between state indexes and counts; from or to may be nil.
 local function move(q, seq, from, to, score)
   if from ~= nil then
     local k, m = idx(q, seq, from)
     zrem(k, m)
+    if from == 1 then zrem(qkey(q) .. '/delayed', seq) end
     hincr(qkey(q), 'c' .. from, -1)
   end
   if to ~= nil then
     local k, m = idx(q, seq, to)
     zadd(k, score, m)
+    if to == 1 then zadd(qkey(q) .. '/delayed', score, seq) end
     hincr(qkey(q), 'c' .. to, 1)
   end
 end
@@ -311,8 +316,10 @@ if #waitm > 0 then
 end
 if #delayedm > 0 then
   redis.call('ZADD', P .. 'delayed', unpack(delayed))
+  redis.call('ZADD', qk .. '/delayed', unpack(delayed))
   hincr(qk, 'c1', #delayedm)
   undo('ZREM', P .. 'delayed', unpack(delayedm))
+  undo('ZREM', qk .. '/delayed', unpack(delayedm))
 end
 if #cids > 0 then
   redis.call('HSET', ik, unpack(idpairs))
@@ -356,18 +363,45 @@ end
 -- The leased jobs leave `wait` in one ZREMRANGEBYRANK and enter `active` in one
 -- ZADD; each job hash is written with one HSET, its journal entry holding the
 -- previous values read by the same HMGET that reads the job.
-local wk = qk .. '/wait'
+-- The queue's delayed jobs already due are leased as the due pass would leave
+-- them once promoted: merged with the waiting ones by (priority, seq).
+local wk, dk = qk .. '/wait', qk .. '/delayed'
 local head = redis.call('ZRANGE', wk, 0, max - 1, 'WITHSCORES')
-if #head == 0 then return {} end
-local n = #head / 2
-redis.call('ZREMRANGEBYRANK', wk, 0, n - 1)
-local back = {}
-for i = 1, #head, 2 do back[#back + 1] = head[i + 1]; back[#back + 1] = head[i] end
-undo('ZADD', wk, unpack(back))
+local due = redis.call('ZRANGEBYSCORE', dk, '-inf', num(now), 'LIMIT', 0, max)
+local picks, nw = {}, #head / 2  -- picks: {seq, 1 if due delayed}, in lease order
+if #due > 0 then
+  local c = {}
+  for i = 1, nw do c[#c + 1] = {tonumber(head[2 * i]), tonumber(unwm(head[2 * i - 1])), unwm(head[2 * i - 1]), 0} end
+  for _, seq in ipairs(due) do
+    local p = redis.call('HGET', jkey(seq), 'p')
+    if p then c[#c + 1] = {tonumber(p), tonumber(seq), seq, 1} else zrem(dk, seq) end
+  end
+  table.sort(c, function(a, b) if a[1] ~= b[1] then return a[1] < b[1] end return a[2] < b[2] end)
+  nw = 0
+  for i = 1, math.min(max, #c) do
+    picks[i] = {c[i][3], c[i][4]}
+    if c[i][4] == 0 then nw = nw + 1 end
+  end
+else
+  for i = 1, nw do picks[i] = {unwm(head[2 * i - 1]), 0} end
+end
+if #picks == 0 then return {} end
+if nw > 0 then  -- the waiting picks are the head of `wait`
+  redis.call('ZREMRANGEBYRANK', wk, 0, nw - 1)
+  local back = {}
+  for i = 1, 2 * nw, 2 do back[#back + 1] = head[i + 1]; back[#back + 1] = head[i] end
+  undo('ZADD', wk, unpack(back))
+end
+local n = #picks
 local out, act, actm = {}, {}, {}
 for i = 1, n do
-  local seq = unwm(head[2 * i - 1])
+  local seq = picks[i][1]
   local jk = jkey(seq)
+  if picks[i][2] == 1 then
+    zrem(P .. 'delayed', seq)
+    zrem(dk, seq)
+    hput(jk, {'r', false})
+  end
   local f = redis.call('HMGET', jk, 'cid', 'n', 'd', 'a', 'am', 't', 'c', 'ln', 'sc', 'sd', 's', 'tk', 'le', 'lt', 'sa',
                        'w')
   local timeout = tonumber(f[6] or '0')
@@ -388,7 +422,8 @@ for i = 1, n do
 end
 redis.call('ZADD', P .. 'active', unpack(act))
 undo('ZREM', P .. 'active', unpack(actm))
-hincr(qk, 'c0', -n)
+if nw > 0 then hincr(qk, 'c0', -nw) end
+if n > nw then hincr(qk, 'c1', nw - n) end
 hincr(qk, 'c2', n)
 if rate_max > 0 then
   local st, stm = {}, {}
@@ -537,10 +572,13 @@ local function one(q, id, token, kind, to, outcome, runat, msg, stack, result)
     end
   else
     gone[#gone + 1] = f[13] or num(now); gone[#gone + 1] = seq; gonem[#gonem + 1] = seq
-    local k, m = idx(q, seq, to)
-    if not adds[k] then adds[k] = {} end
-    local a = adds[k]
-    a[#a + 1] = score; a[#a + 1] = m
+    local function add(k, m)
+      if not adds[k] then adds[k] = {} end
+      local a = adds[k]
+      a[#a + 1] = score; a[#a + 1] = m
+    end
+    add(idx(q, seq, to))
+    if to == 1 then add(qkey(q) .. '/delayed', seq) end
     local qk = qkey(q)
     count(qk, 'c2', -1)
     count(qk, 'c' .. to, 1)

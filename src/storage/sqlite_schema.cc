@@ -153,6 +153,11 @@ ALTER TABLE queues ADD COLUMN job_defaults TEXT;
 ALTER TABLE schedule_slots ADD COLUMN claimed_at INTEGER;
 CREATE INDEX schedules_ahead ON schedules(next_due) WHERE paused = 0 AND next_due IS NOT NULL AND overlap = 0;
 )sql",
+    // 5 -> 6: a queue's delayed jobs in due order, so that a fetch leases the ones
+    // already due without waiting for the due pass to promote them.
+    R"sql(
+CREATE INDEX jobs_due ON jobs(queue, run_at) WHERE state = 1;
+)sql",
 };
 
 constexpr int kVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <tuple>
 
 #include "core/backoff.h"
 #include "core/lease.h"
@@ -291,20 +292,25 @@ Result<std::vector<Lease>> SqliteStore::LeaseNext(const FetchSpec& spec, TimeMs 
     limit = std::min<int64_t>(limit, spec.rate.max - started);
     if (limit <= 0) return out;
   }
+  // Waiting jobs, and delayed ones already due that the due pass has not promoted
+  // yet: a worker never waits for promotion. Both lists are read in their own
+  // order and merged by (priority, seq), the order the due jobs take once
+  // promoted; while more jobs are due than the fetch takes, the earliest due go
+  // first.
   struct Row {
-    int64_t seq, lease_no;
+    int64_t seq, lease_no, priority;
+    JobState from;
     Lease lease;
   };
   std::vector<Row> rows;
-  {
-    CRONQ_ASSIGN_OR_RETURN(
-        Stmt s, db_->Prepare("SELECT seq, custom_id, name, data, attempts_made, attempts_max, timeout_ms, created_at, "
-                             "lease_no, sched, sched_due FROM jobs WHERE queue = ?1 AND state = 0 "
-                             "ORDER BY priority, seq LIMIT ?2"));
+  auto read = [&](const char* sql, JobState from) -> Status {
+    CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare(sql));
     s.Bind(1, spec.queue).Bind(2, limit);
+    if (from == JobState::kDelayed) s.Bind(3, now);
     while (s.Step()) {
       Row r;
       r.seq = s.Int(0);
+      r.from = from;
       r.lease.queue = spec.queue;
       r.lease.id = JobIdOf(r.seq, s.Text(1));
       r.lease.name = s.Text(2);
@@ -315,23 +321,39 @@ Result<std::vector<Lease>> SqliteStore::LeaseNext(const FetchSpec& spec, TimeMs 
       r.lease.created_at = s.Int(7);
       r.lease_no = s.Int(8) + 1;
       if (!s.IsNull(9)) r.lease.fire_id = FireId(s.Text(9), s.Int(10));
+      r.priority = s.Int(11);
       rows.push_back(std::move(r));
     }
-    CRONQ_RETURN_IF_ERROR(Poison(s.status()));
+    return Poison(s.status());
+  };
+#define CRONQ_LEASE_COLUMNS                                                                                   \
+  "SELECT seq, custom_id, name, data, attempts_made, attempts_max, timeout_ms, created_at, lease_no, sched, " \
+  "sched_due, priority FROM jobs "
+  CRONQ_RETURN_IF_ERROR(read(CRONQ_LEASE_COLUMNS "WHERE queue = ?1 AND state = 0 ORDER BY priority, seq LIMIT ?2",
+                             JobState::kWaiting));
+  const size_t waiting = rows.size();
+  CRONQ_RETURN_IF_ERROR(read(CRONQ_LEASE_COLUMNS "WHERE queue = ?1 AND state = 1 AND run_at <= ?3 "
+                                                 "ORDER BY run_at, seq LIMIT ?2",
+                             JobState::kDelayed));
+#undef CRONQ_LEASE_COLUMNS
+  if (rows.size() > waiting) {
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const Row& a, const Row& b) { return std::tie(a.priority, a.seq) < std::tie(b.priority, b.seq); });
+    if (static_cast<int64_t>(rows.size()) > limit) rows.resize(static_cast<size_t>(limit));
   }
   for (Row& r : rows) {
     LeaseWindow w = ComputeLease(now, spec.lock_ms, now, r.lease.timeout);
     r.lease.token = NewToken(r.lease_no);
     r.lease.lease_expires = w.expires;
     CRONQ_ASSIGN_OR_RETURN(
-        Stmt u, db_->Prepare("UPDATE jobs SET state = 2, lease_no = ?2, token = ?3, lease_expires = ?4, "
+        Stmt u, db_->Prepare("UPDATE jobs SET state = 2, run_at = NULL, lease_no = ?2, token = ?3, lease_expires = ?4, "
                              "lease_by_timeout = ?5, started_at = ?6, worker = ?7 WHERE seq = ?1"));
     u.Bind(1, r.seq).Bind(2, r.lease_no).Bind(3, r.lease.token).Bind(4, w.expires);
     u.Bind(5, w.by_timeout ? 1 : 0).Bind(6, now).BindTextOrNull(7, spec.worker);
     CRONQ_RETURN_IF_ERROR(Poison(u.Run()));
     // The running attempt lives in the job row (started_at, lease_no, worker); its
     // attempts row is written once, when it ends (one write per attempt, not two).
-    CRONQ_RETURN_IF_ERROR(Move(spec.queue, JobState::kWaiting, JobState::kActive));
+    CRONQ_RETURN_IF_ERROR(Move(spec.queue, r.from, JobState::kActive));
     if (window) window->push_back(now);
     out.push_back(std::move(r.lease));
   }

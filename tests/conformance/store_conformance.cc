@@ -382,6 +382,63 @@ TEST_P(Conformance, DelayedJobsWaitUntilDue) {
   EXPECT_EQ(Take("q", 1, kT0 + 5000).size(), 1u);
 }
 
+// A delayed job can be leased from its due instant on, before any due pass has
+// promoted it (a worker never waits for promotion), in the order it takes once
+// promoted: (priority, then enqueue order), merged with the waiting jobs.
+TEST_P(Conformance, DueDelayedJobsAreLeasedBeforeTheDuePass) {
+  JobOptions low_later, high_later, high, far;
+  low_later.priority = 2;
+  low_later.delay = 5000;
+  high_later.priority = 1;
+  high_later.delay = 3000;
+  high.priority = 1;
+  far.delay = 60'000;
+  std::string d_low = Add("q", "low, due at +5s", low_later).id;
+  std::string d_high = Add("q", "high, due at +3s", high_later).id;
+  std::string w_high = Add("q", "high, waiting", high).id;
+  Add("q", "due at +60s", far);
+  Add("other", "another queue's", high_later);
+  EXPECT_EQ(Counts("q"), C(1, 3, 0, 0, 0));
+
+  std::vector<Lease> first = Take("q", 2, kT0 + 5000);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].id, d_high);  // priority 1, enqueued before the waiting one
+  EXPECT_EQ(first[1].id, w_high);
+  std::vector<Lease> rest = Take("q", 10, kT0 + 5000);
+  ASSERT_EQ(rest.size(), 1u);  // the +60s job is not due, the other queue's is not q's
+  EXPECT_EQ(rest[0].id, d_low);
+  EXPECT_EQ(rest[0].attempt, 1);
+  EXPECT_EQ(Counts("q"), C(0, 1, 3, 0, 0));
+  EXPECT_EQ(Get("q", d_high).state, JobState::kActive);
+
+  // The due pass finds only what no fetch took; a leased job completes as usual.
+  DueWork due = Due(kT0 + 5000);
+  EXPECT_EQ(due.promoted, 1);
+  EXPECT_EQ(due.woken_queues, std::vector<std::string>{"other"});
+  EXPECT_EQ(Counts("q"), C(0, 1, 3, 0, 0));
+  ASSERT_TRUE(Done(first[0], kT0 + 5001).ok());
+  EXPECT_EQ(Counts("q"), C(0, 1, 2, 1, 0));
+  auto d = Batch([](Store& s) { return s.NextDeadlines(); });
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->next_delayed, kT0 + 60'000);
+}
+
+// A retry waiting out its backoff is leased at its instant the same way.
+TEST_P(Conformance, ARetryIsLeasedAtItsBackoffInstantBeforeTheDuePass) {
+  JobOptions o;
+  o.attempts = 2;
+  o.backoff = Backoff{Backoff::Type::kFixed, 300, 0, 0};
+  std::string id = Add("q", "flaky", o).id;
+  ASSERT_EQ(Fail(Take("q")[0], kT0 + 10)->state_after, JobState::kDelayed);
+  EXPECT_TRUE(Take("q", 1, kT0 + 309).empty());
+  std::vector<Lease> again = Take("q", 1, kT0 + 310);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, id);
+  EXPECT_EQ(again[0].attempt, 2);
+  EXPECT_EQ(Counts("q"), C(0, 0, 1, 0, 0));
+  EXPECT_EQ(Due(kT0 + 310).promoted, 0);
+}
+
 // Deadlines read between batches stay true as later batches add earlier ones (a
 // backend may keep its last read and fold in what its writes add).
 TEST_P(Conformance, DeadlinesFollowEveryBatchThatAddsOne) {
