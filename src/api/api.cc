@@ -34,6 +34,7 @@ Api::Api(Engine& engine, const TokenSet& tokens, Clock& clock, ApiOptions option
       clock_(clock),
       opt_(std::move(options)),
       sessions_(opt_.session_ttl),
+      logins_(opt_.login),
       events_(engine, clock, opt_.events_interval) {
   using S = Scope;
   routes_ = {

@@ -14,6 +14,7 @@
 
 #include "api/auth.h"
 #include "api/events.h"
+#include "api/login_limiter.h"
 #include "api/session.h"
 #include "core/clock.h"
 #include "engine/engine.h"
@@ -25,6 +26,7 @@ struct ApiOptions {
   std::string version = "0.1.0";
   Millis session_ttl = 12 * 3600 * 1000;  // dashboard sessions end after this long unused
   Millis events_interval = 1000;          // the event stream sends at most one update per stream this often
+  LoginLimits login;                      // failed dashboard logins allowed per client address (api/login_limiter.h)
 };
 
 // The HTTP statuses /metrics counts one by one; anything else is "other".
@@ -100,6 +102,7 @@ class Api {
   ApiOptions opt_;
   std::vector<Route> routes_;
   SessionStore sessions_;
+  LoginLimiter logins_;
   EventHub events_;
   // Answers per (route, status), indexed [route][slot of kCountedStatuses].
   std::unique_ptr<std::array<std::atomic<uint64_t>, kCountedStatuses.size()>[]> http_counts_;

@@ -2,6 +2,7 @@
 // actions and the event stream. Parse, call the engine, serialize.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 
 #include "api/api_ctx.h"
@@ -24,6 +25,16 @@ std::string SessionCookie(const net::HttpRequest& req, const std::string& value,
   return c;
 }
 
+// 429 for a client over its failed-login budget, with Retry-After in whole
+// seconds (rounded up: a client that waits that long is free again).
+net::HttpResponse TooManyLogins(Millis wait) {
+  const int64_t secs = std::max<int64_t>(1, (wait + 999) / 1000);
+  net::HttpResponse r = ErrorResponse(429, "rate_limited", "too many failed logins from this address: try again in " +
+                                                               std::to_string(secs) + " s");
+  r.headers.emplace_back("Retry-After", std::to_string(secs));
+  return r;
+}
+
 json SessionJson(const Token& t, const std::string& csrf) {
   json j = {{"name", t.name}, {"scope", ScopeName(t.scope)}};
   if (!csrf.empty()) j["csrf"] = csrf;
@@ -34,8 +45,12 @@ json SessionJson(const Token& t, const std::string& csrf) {
 
 // POST /v1/session {token}: checks the token and answers with a session cookie
 // and the session's CSRF token. Only JSON bodies are taken, so a plain HTML form
-// on another site cannot log a browser in with the attacker's token.
+// on another site cannot log a browser in with the attacker's token. A client
+// address with too many wrong tokens lately gets 429, even with a right one,
+// until its window passes (api/login_limiter.h), so guessing stays slow.
 void Api::Login(Ctx& c) {
+  const std::string client = LoginClientKey(c.req.remote_addr);
+  if (std::optional<Millis> wait = logins_.Blocked(client, c.now)) return c.Error(TooManyLogins(*wait));
   if (c.req.Header("content-type").substr(0, 16) != "application/json")
     return c.Error(Status::InvalidArgument("log in with a JSON body {\"token\": \"...\"}"));
   Result<json> body = c.Body();
@@ -45,7 +60,10 @@ void Api::Login(Ctx& c) {
   if (!body->contains("token") || !(*body)["token"].is_string())
     return c.Error(Status::InvalidArgument("token must be a string"));
   Result<const Token*> tok = tokens_.Authenticate("Bearer " + (*body)["token"].get<std::string>());
-  if (!tok.ok()) return c.Error(tok.status());
+  if (!tok.ok()) {
+    logins_.Failed(client, c.now);
+    return c.Error(tok.status());
+  }
   UiSession s = sessions_.Create(*tok, c.now);
   net::HttpResponse r;
   r.status = 200;

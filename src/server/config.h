@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "api/auth.h"
+#include "api/login_limiter.h"
 #include "push/alerts.h"
 #include "core/limits.h"
 #include "core/status.h"
@@ -39,6 +40,9 @@ struct Config {
   // A PEM file of CAs trusted for https push and URL targets, besides the system
   // store (which SSL_CERT_FILE / SSL_CERT_DIR can also point elsewhere).
   std::string push_ca_file;
+  // Dashboard login attempt limiting: wrong tokens allowed per client address
+  // within the window before POST /v1/session answers 429 (api/login_limiter.h).
+  api::LoginLimits login;
   // [alerts]: webhooks called when jobs fail for good, schedule slots are missed
   // or late, or a queue's oldest waiting job is too old.
   push::AlertOptions alerts;

@@ -227,7 +227,9 @@ int RunServer(Config cfg) {
     alerter_ptr->OnBatch(r);
   };
   Engine engine(**store, clock, eopt);
-  api::Api api(engine, token_set, clock);
+  api::ApiOptions aopt;
+  aopt.login = cfg.login;
+  api::Api api(engine, token_set, clock, aopt);
   api_ptr = &api;
   push::Alerter alerter(engine, cfg.alerts);
   alerter_ptr = &alerter;

@@ -16,6 +16,12 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
+// How late an answer may be on a loaded 2-core machine (ctest -j2 beside other
+// builds) before a timing check calls it wrong. Checks that something happens
+// "at once" or "at its instant" use it as their bound: far below the waits they
+// tell apart (a 20 s long-poll, a lease), far above any scheduling hiccup.
+constexpr int64_t kLateness = 5'000;
+
 class ApiFlow : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -24,11 +30,6 @@ class ApiFlow : public ::testing::Test {
   }
   ServerProcess& s() { return *server_; }
 
-  std::string Add(const std::string& q, const json& job) {
-    auto r = s().Call("POST", "/v1/queues/" + q + "/jobs", job);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return r.json.value("id", "");
-  }
   json FetchOne(const std::string& q, int wait_ms = 0, int lock_ms = 30'000) {
     auto r = s().Call("POST", "/v1/queues/" + q + "/fetch", json{{"max", 1}, {"waitMs", wait_ms}, {"lockMs", lock_ms}});
     EXPECT_EQ(r.status, 200) << r.body;
@@ -45,7 +46,7 @@ class ApiFlow : public ::testing::Test {
 };
 
 TEST_F(ApiFlow, EnqueueFetchComplete) {
-  std::string id = Add("email", {{"name", "welcome"}, {"data", {{"to", "ada@example.com"}}}});
+  std::string id = s().AddJob("email", {{"name", "welcome"}, {"data", {{"to", "ada@example.com"}}}});
   json job = FetchOne("email");
   ASSERT_FALSE(job.is_null());
   EXPECT_EQ(job["id"], id);
@@ -83,10 +84,10 @@ TEST_F(ApiFlow, BatchEnqueueAnswersInOrderWithDuplicates) {
 }
 
 TEST_F(ApiFlow, FailsTwiceThenSucceedsWithExponentialBackoff) {
-  std::string id = Add("q", {{"name", "flaky"},
+  std::string id = s().AddJob("q", {{"name", "flaky"},
                              {"opts", {{"attempts", 3}, {"backoff", {{"type", "exponential"}, {"delay", 300}}}}}});
   for (int attempt = 1; attempt <= 3; ++attempt) {
-    json job = FetchOne("q", 5'000);
+    json job = FetchOne("q", 20'000);  // answers as soon as the retry is due; the wait only bounds a hang
     ASSERT_FALSE(job.is_null()) << "attempt " << attempt << " never came";
     EXPECT_EQ(job["attempt"], attempt);
     std::string verb = attempt < 3 ? "fail" : "complete";
@@ -101,12 +102,19 @@ TEST_F(ApiFlow, FailsTwiceThenSucceedsWithExponentialBackoff) {
   json j = GetJob("q", id);
   EXPECT_EQ(j["state"], "completed");
   ASSERT_EQ(j["attempts"].size(), 3u);
-  // The server's own timestamps: retry n waited delay * 2^(n-1) after attempt n ended.
+  // The server's own timestamps: retry n waited delay * 2^(n-1) after attempt n
+  // ended. Never less: the retry's run_at and the failed attempt's endedAt come
+  // from the same engine instant, and a lease needs run_at <= now. It may be
+  // later by however long this client took to ask again (the fetch above is sent
+  // only after the fail's answer) or the engine thread was busy (an fsync, a
+  // batch); on a loaded 2-core machine under ctest -j2 that can pass the 250 ms
+  // this test once allowed. So lateness gets kLateness: still far below the
+  // fetch's 20 s end, which a retry not woken at its instant would wait for.
   for (int n = 1; n <= 2; ++n) {
     int64_t gap = j["attempts"][n]["startedAt"].get<int64_t>() - j["attempts"][n - 1]["endedAt"].get<int64_t>();
     int64_t want = 300LL << (n - 1);
-    EXPECT_GE(gap, want) << "retry " << n << " came early";
-    EXPECT_LT(gap, want + 250) << "retry " << n << " came late";
+    EXPECT_GE(gap, want) << "retry " << n << " came before its backoff instant";
+    EXPECT_LT(gap, want + kLateness) << "retry " << n << " came late";
     EXPECT_EQ(j["attempts"][n - 1]["outcome"], "failed");
     EXPECT_EQ(j["attempts"][n - 1]["error"]["message"], "try " + std::to_string(n));
     EXPECT_EQ(j["attempts"][n - 1]["error"]["stack"], "Error\n  at x");
@@ -114,7 +122,7 @@ TEST_F(ApiFlow, FailsTwiceThenSucceedsWithExponentialBackoff) {
 }
 
 TEST_F(ApiFlow, UnrecoverableFailureSkipsRetries) {
-  std::string id = Add("q", {{"name", "bad"}, {"opts", {{"attempts", 5}}}});
+  std::string id = s().AddJob("q", {{"name", "bad"}, {"opts", {{"attempts", 5}}}});
   json job = FetchOne("q");
   auto r = s().Call("POST", "/v1/queues/q/jobs/" + id + "/fail",
                     json{{"token", job["token"]}, {"error", "invalid address"}, {"unrecoverable", true}});
@@ -127,10 +135,10 @@ TEST_F(ApiFlow, UnrecoverableFailureSkipsRetries) {
 }
 
 TEST_F(ApiFlow, StaleTokenIsA409) {
-  std::string id = Add("q", {{"name", "x"}});
+  std::string id = s().AddJob("q", {{"name", "x"}});
   json first = FetchOne("q", 0, 300);
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
-  json second = FetchOne("q", 3'000);  // the lease expired: the job was handed out again
+  json second = FetchOne("q", 20'000);  // the lease expired: the job was handed out again
   ASSERT_FALSE(second.is_null());
   EXPECT_NE(first["token"], second["token"]);
   auto late = s().Call("POST", "/v1/queues/q/jobs/" + id + "/complete", json{{"token", first["token"]}});
@@ -146,7 +154,7 @@ TEST_F(ApiFlow, StaleTokenIsA409) {
 }
 
 TEST_F(ApiFlow, BatchAckReportsEachEntry) {
-  for (int i = 0; i < 3; ++i) Add("q", {{"name", "x"}});
+  for (int i = 0; i < 3; ++i) s().AddJob("q", {{"name", "x"}});
   auto f = s().Call("POST", "/v1/queues/q/fetch", json{{"max", 3}});
   ASSERT_EQ(f.json["jobs"].size(), 3u);
   json jobs = f.json["jobs"];
@@ -180,13 +188,14 @@ TEST_F(ApiFlow, LongPollAnswersAsSoonAsAJobArrives) {
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the worker is parked
   enqueued = Clock::now();
-  Add("lp", {{"name", "ping"}});
+  s().AddJob("lp", {{"name", "ping"}});
   worker.join();
   ASSERT_TRUE(got.is_object());
   ASSERT_EQ(got["jobs"].size(), 1u);
   int64_t latency_ms =
       (answered_us - std::chrono::duration_cast<std::chrono::microseconds>(enqueued.time_since_epoch()).count()) / 1000;
-  EXPECT_LT(latency_ms, 200) << "a parked fetch should be answered within milliseconds of the enqueue";
+  // Milliseconds when idle; the bound only has to tell a wake-up on enqueue from the 20 s wait.
+  EXPECT_LT(latency_ms, kLateness) << "a parked fetch should be answered when the job arrives, not at waitMs";
 }
 
 TEST_F(ApiFlow, LongPollEndsEmptyAfterWaitMs) {
@@ -196,16 +205,21 @@ TEST_F(ApiFlow, LongPollEndsEmptyAfterWaitMs) {
   EXPECT_EQ(r.status, 200);
   EXPECT_TRUE(r.json["jobs"].empty());
   EXPECT_GE(ms, 390);
-  EXPECT_LT(ms, 2'000);
+  EXPECT_LT(ms, 400 + kLateness);
 }
 
 TEST_F(ApiFlow, HeartbeatKeepsTheLeaseAndRecordsProgressAndLogs) {
-  std::string id = Add("q", {{"name", "long"}});
-  json job = FetchOne("q", 0, 400);
+  // Three heartbeats 750 ms apart, each renewing a 2 s lease: the job is held
+  // past the end of its first lease, and every heartbeat has 1.25 s to spare
+  // (a loaded machine broke the 200 ms this test once left).
+  constexpr int kLockMs = 2'000, kBeatMs = 750;
+  static_assert(3 * kBeatMs > kLockMs, "the heartbeats must outlast the first lease");
+  std::string id = s().AddJob("q", {{"name", "long"}});
+  json job = FetchOne("q", 0, kLockMs);
   for (int i = 0; i < 3; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::this_thread::sleep_for(std::chrono::milliseconds(kBeatMs));
     auto r = s().Call("POST", "/v1/queues/q/jobs/" + id + "/extend",
-                      json{{"token", job["token"]}, {"lockMs", 400}, {"progress", i * 30}, {"logs", {"step " + std::to_string(i)}}});
+                      json{{"token", job["token"]}, {"lockMs", kLockMs}, {"progress", i * 30}, {"logs", {"step " + std::to_string(i)}}});
     ASSERT_EQ(r.status, 200) << r.body;
   }
   auto r = s().Call("POST", "/v1/queues/q/jobs/" + id + "/complete", json{{"token", job["token"]}});
@@ -217,8 +231,8 @@ TEST_F(ApiFlow, HeartbeatKeepsTheLeaseAndRecordsProgressAndLogs) {
 }
 
 TEST_F(ApiFlow, PauseResumeRetryPromoteRemove) {
-  std::string a = Add("q", {{"name", "a"}});
-  std::string later = Add("q", {{"name", "later"}, {"opts", {{"delay", 600'000}}}});
+  std::string a = s().AddJob("q", {{"name", "a"}});
+  std::string later = s().AddJob("q", {{"name", "later"}, {"opts", {{"delay", 600'000}}}});
   EXPECT_EQ(s().Call("POST", "/v1/queues/q/pause").status, 200);
   EXPECT_TRUE(FetchOne("q").is_null());
   EXPECT_EQ(s().Call("GET", "/v1/queues/q").json["paused"], true);
@@ -237,7 +251,7 @@ TEST_F(ApiFlow, PauseResumeRetryPromoteRemove) {
 }
 
 TEST_F(ApiFlow, ListJobsSearchesAndPages) {
-  for (int i = 0; i < 5; ++i) Add("q", {{"name", i % 2 ? "invoice" : "receipt"}});
+  for (int i = 0; i < 5; ++i) s().AddJob("q", {{"name", i % 2 ? "invoice" : "receipt"}});
   auto r = s().Call("GET", "/v1/queues/q/jobs?q=invoice");
   EXPECT_EQ(r.json["jobs"].size(), 2u);
   r = s().Call("GET", "/v1/queues/q/jobs?limit=2");
@@ -249,8 +263,8 @@ TEST_F(ApiFlow, ListJobsSearchesAndPages) {
 }
 
 TEST_F(ApiFlow, RestartKeepsEveryJobAndAttempt) {
-  std::string a = Add("q", {{"name", "a"}, {"opts", {{"attempts", 2}, {"backoff", 60'000}}}});
-  std::string b = Add("q", {{"name", "b"}});
+  std::string a = s().AddJob("q", {{"name", "a"}, {"opts", {{"attempts", 2}, {"backoff", 60'000}}}});
+  std::string b = s().AddJob("q", {{"name", "b"}});
   json ja = FetchOne("q");
   s().Call("POST", "/v1/queues/q/jobs/" + a + "/fail", json{{"token", ja["token"]}, {"error", "first"}});
   json jb = FetchOne("q");
@@ -335,8 +349,8 @@ TEST_F(ApiFlow, QueueConfigIsStoredShownMaskedAndSurvivesARestart) {
   EXPECT_EQ(put.body.find("whsec_"), std::string::npos);
 
   // A job without retry options takes the queue's; one with its own keeps them.
-  std::string bare = Add("hooks", {{"name", "bare"}});
-  std::string own = Add("hooks", {{"name", "own"}, {"opts", {{"attempts", 9}}}});
+  std::string bare = s().AddJob("hooks", {{"name", "bare"}});
+  std::string own = s().AddJob("hooks", {{"name", "own"}, {"opts", {{"attempts", 9}}}});
   EXPECT_EQ(GetJob("hooks", bare)["opts"]["attempts"], 4);
   EXPECT_EQ(GetJob("hooks", bare)["opts"]["backoff"]["delay"], 250);
   EXPECT_EQ(GetJob("hooks", own)["opts"]["attempts"], 9);

@@ -57,11 +57,6 @@ class Push : public ::testing::Test {
     auto r = s().Call("PUT", "/v1/queues/" + q, body);
     ASSERT_EQ(r.status, 200) << r.body;
   }
-  std::string Add(const std::string& q, const json& job) {
-    auto r = s().Call("POST", "/v1/queues/" + q + "/jobs", job);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return r.json.value("id", "");
-  }
   json Job(const std::string& q, const std::string& id) { return s().Call("GET", "/v1/queues/" + q + "/jobs/" + id).json; }
   bool Finished(const std::string& q, const std::string& id) {
     const json j = Job(q, id);
@@ -81,8 +76,8 @@ TEST_F(Push, SignedDeliveriesVerifyAndTheAnswerIsTheResult) {
   PutQueue("email", {{"url", app.url("/api/jobs/email?region=eu")},
                      {"secrets", {"whsec_current", "whsec_next"}},
                      {"headers", {{"x-extra", "v"}}}});
-  const std::string a = Add("email", {{"name", "welcome"}, {"data", {{"to", "ada@example.com"}, {"n", 1}}}});
-  const std::string b = Add("email", {{"name", "bare"}});
+  const std::string a = s().AddJob("email", {{"name", "welcome"}, {"data", {{"to", "ada@example.com"}, {"n", 1}}}});
+  const std::string b = s().AddJob("email", {{"name", "bare"}});
   auto put = s().Call("PUT", "/v1/schedules/digest",
                       json{{"cron", "0 0 1 1 *"}, {"target", {{"queue", "email"}, {"name", "digest"}}}});
   ASSERT_EQ(put.status, 200) << put.body;
@@ -153,7 +148,7 @@ TEST_F(Push, AnswersAndTimeoutsLeadToTheirOutcomesAndTiming) {
            {{"attempts", 3}, {"backoff", 200}});
   std::map<std::string, std::string> ids;
   for (const char* n : {"flaky", "slow", "busy", "unavailable", "invalid", "moved", "huge"})
-    ids[n] = Add("work", {{"name", n}});
+    ids[n] = s().AddJob("work", {{"name", n}});
   ASSERT_TRUE(WaitUntil([&] {
     for (const auto& [n, id] : ids)
       if (!Finished("work", id)) return false;
@@ -332,9 +327,9 @@ TEST_F(Push, HttpsIsVerifiedAgainstTrustedCasAndTheHostName) {
   PutQueue("untrusted", {{"url", self_signed.url("/hook")}, {"secrets", {"s"}}});
   PutQueue("misnamed", {{"url", wrong_name.url("/hook")}, {"secrets", {"s"}}});
   std::vector<std::string> secure;
-  for (int i = 0; i < 4; ++i) secure.push_back(Add("secure", {{"name", "n"}}));
-  const std::string u = Add("untrusted", {{"name", "n"}});
-  const std::string m = Add("misnamed", {{"name", "n"}});
+  for (int i = 0; i < 4; ++i) secure.push_back(s().AddJob("secure", {{"name", "n"}}));
+  const std::string u = s().AddJob("untrusted", {{"name", "n"}});
+  const std::string m = s().AddJob("misnamed", {{"name", "n"}});
   ASSERT_TRUE(WaitUntil([&] {
     for (const std::string& id : secure)
       if (!Finished("secure", id)) return false;
@@ -374,7 +369,7 @@ TEST_F(Push, HttpsIsVerifiedAgainstTrustedCasAndTheHostName) {
   server_ = std::make_unique<ServerProcess>(dir_.File("data"));
   server_->Start();
   unsetenv("SSL_CERT_FILE");
-  const std::string again = Add("secure", {{"name", "after-restart"}});
+  const std::string again = s().AddJob("secure", {{"name", "after-restart"}});
   ASSERT_TRUE(WaitUntil([&] { return Finished("secure", again); }));
   EXPECT_EQ(Job("secure", again)["state"], "completed");
 }

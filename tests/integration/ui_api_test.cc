@@ -2,11 +2,6 @@
 // dashboard sessions with CSRF protection, and the event stream.
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -15,6 +10,7 @@
 #include <thread>
 
 #include "net/http_client.h"
+#include "support/raw_conn.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
@@ -30,7 +26,7 @@ class UiApi : public ::testing::Test {
   void SetUp() override {
     {
       std::ofstream cfg(dir_.File("cronq.toml"));
-      cfg << "[[tokens]]\nname = \"grafana\"\ntoken = \"" << kReadToken << "\"\nscope = \"read\"\n"
+      cfg << ExtraConfig() << "[[tokens]]\nname = \"grafana\"\ntoken = \"" << kReadToken << "\"\nscope = \"read\"\n"
           << "[[tokens]]\nname = \"runner\"\ntoken = \"" << kWorkerToken << "\"\nscope = \"worker\"\n";
     }
     server_ = std::make_unique<ServerProcess>(dir_.File("data"),
@@ -38,12 +34,9 @@ class UiApi : public ::testing::Test {
     server_->Start();
   }
   ServerProcess& s() { return *server_; }
+  // Top-level cronq.toml keys for a fixture that needs other settings.
+  virtual std::string ExtraConfig() const { return ""; }
 
-  std::string Add(const std::string& q, const json& job) {
-    auto r = s().Call("POST", "/v1/queues/" + q + "/jobs", job);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return r.json.value("id", "");
-  }
   json Fetch(const std::string& q, int max = 1) {
     auto r = s().Call("POST", "/v1/queues/" + q + "/fetch", json{{"max", max}}, kWorkerToken);
     EXPECT_EQ(r.status, 200) << r.body;
@@ -57,7 +50,7 @@ class UiApi : public ::testing::Test {
 // ---- audit log ----------------------------------------------------------------
 
 TEST_F(UiApi, OperatorActionsAreAuditedWithWhoWhatWhenAndTarget) {
-  std::string id = Add("email", {{"name", "a"}, {"opts", {{"delay", 60000}}}});
+  std::string id = s().AddJob("email", {{"name", "a"}, {"opts", {{"delay", 60000}}}});
   ASSERT_EQ(s().Call("POST", "/v1/queues/email/jobs/" + id + "/promote").status, 200);
   ASSERT_EQ(s().Call("POST", "/v1/queues/email/pause").status, 200);
   ASSERT_EQ(s().Call("POST", "/v1/queues/email/resume").status, 200);
@@ -98,13 +91,13 @@ TEST_F(UiApi, OperatorActionsAreAuditedWithWhoWhatWhenAndTarget) {
 }
 
 TEST_F(UiApi, CleanAndRetryAllFailedAreBulkAndAudited) {
-  for (int i = 0; i < 3; ++i) Add("bulk", {{"name", "f" + std::to_string(i)}});
+  for (int i = 0; i < 3; ++i) s().AddJob("bulk", {{"name", "f" + std::to_string(i)}});
   for (const json& j : Fetch("bulk", 3)) {
     auto r = s().Call("POST", "/v1/queues/bulk/jobs/" + j["id"].get<std::string>() + "/fail",
                       json{{"token", j["token"]}, {"error", {{"message", "boom"}}}}, kWorkerToken);
     ASSERT_EQ(r.status, 200) << r.body;
   }
-  Add("bulk", {{"name", "waiting"}});
+  s().AddJob("bulk", {{"name", "waiting"}});
   auto retried = s().Call("POST", "/v1/queues/bulk/retry-failed", json::object());
   ASSERT_EQ(retried.status, 200) << retried.body;
   EXPECT_EQ(retried.json["retried"], 3);
@@ -145,7 +138,7 @@ std::map<std::string, double> ParseMetrics(const std::string& text) {
 }
 
 TEST_F(UiApi, MetricsCountRealTraffic) {
-  for (int i = 0; i < 5; ++i) Add("mq", {{"name", "m"}, {"opts", {{"attempts", 2}}}});
+  for (int i = 0; i < 5; ++i) s().AddJob("mq", {{"name", "m"}, {"opts", {{"attempts", 2}}}});
   json jobs = Fetch("mq", 5);
   ASSERT_EQ(jobs.size(), 5u);
   for (int i = 0; i < 3; ++i) {
@@ -205,7 +198,7 @@ TEST_F(UiApi, MetricsCountRealTraffic) {
 }
 
 TEST_F(UiApi, MetricsCountLeaseExpirationsAndScheduleSlots) {
-  Add("lx", {{"name", "stall"}, {"opts", {{"attempts", 1}}}});
+  s().AddJob("lx", {{"name", "stall"}, {"opts", {{"attempts", 1}}}});
   auto r = s().Call("POST", "/v1/queues/lx/fetch", json{{"max", 1}, {"lockMs", 1000}}, kWorkerToken);
   ASSERT_EQ(r.json["jobs"].size(), 1u);
   ASSERT_EQ(s().Call("PUT", "/v1/schedules/tick", json{{"cron", "* * * * * *"}, {"target", {{"queue", "ticks"}, {"name", "t"}}}})
@@ -315,44 +308,77 @@ TEST_F(UiApi, AReadOnlySessionCanReadButNotAct) {
   EXPECT_EQ(b.Req("POST", "/v1/queues/email/retry-failed").status, 403);
 }
 
+// A short login window, so that the test can see a limited client recover.
+class UiLoginLimit : public UiApi {
+ protected:
+  static constexpr int kMaxFailures = 3;
+  static constexpr int kWindowMs = 4000;
+  std::string ExtraConfig() const override {
+    return "login_max_failures = " + std::to_string(kMaxFailures) + "\nlogin_window_ms = " + std::to_string(kWindowMs) +
+           "\n";
+  }
+};
+
+TEST_F(UiLoginLimit, WrongTokensFromOneAddressGet429UntilTheWindowPasses) {
+  Browser b(s().port());
+  const std::string wrong = json{{"token", "not-a-token-0123456789"}}.dump();
+  const std::string right = json{{"token", s().token()}}.dump();
+  // A successful login does not count against the budget.
+  b.Login(s().token());
+  for (int i = 0; i < kMaxFailures; ++i) EXPECT_EQ(b.Req("POST", "/v1/session", wrong).status, 401) << "try " << i;
+  auto limited = b.Req("POST", "/v1/session", wrong);
+  ASSERT_EQ(limited.status, 429) << limited.body;
+  json err = json::parse(limited.body);
+  EXPECT_EQ(err["error"]["code"], "rate_limited");
+  EXPECT_TRUE(err["error"]["message"].is_string());
+  const int retry_after = std::stoi(std::string(limited.Header("retry-after")));
+  EXPECT_GE(retry_after, 1);
+  EXPECT_LE(retry_after, kWindowMs / 1000);
+  // While limited even the right token is refused (a guess would otherwise tell),
+  // and a forged X-Forwarded-For does not make another client.
+  EXPECT_EQ(b.Req("POST", "/v1/session", right).status, 429);
+  auto forged = b.http.Request("POST", "/v1/session", right,
+                               {{"Content-Type", "application/json"}, {"X-Forwarded-For", "203.0.113.9"}});
+  ASSERT_TRUE(forged.ok());
+  EXPECT_EQ(forged->status, 429);
+  // Bearer-token API calls and the session already open are not login attempts.
+  EXPECT_EQ(s().Call("GET", "/v1/queues").status, 200);
+  EXPECT_EQ(b.Req("GET", "/v1/session", "", false).status, 200);
+  // Refused attempts do not extend the wait: after Retry-After seconds the client
+  // logs in again (the server's "now" for the 429 came before we read it).
+  std::this_thread::sleep_for(std::chrono::seconds(retry_after));
+  auto back = b.Req("POST", "/v1/session", right);
+  EXPECT_EQ(back.status, 200) << back.body;
+  auto m = ParseMetrics(s().Call("GET", "/metrics").body);
+  EXPECT_EQ(m["cronq_http_requests_total{route=\"POST /v1/session\",status=\"429\"}"], 3);
+}
+
 // ---- event stream -------------------------------------------------------------
 
 // A raw socket reading the event stream.
 class EventReader {
  public:
-  EventReader(uint16_t port, const std::string& token) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    timeval tv{1, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    std::string req = "GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n";
-    EXPECT_EQ(send(fd_, req.data(), req.size(), MSG_NOSIGNAL), ssize_t(req.size()));
+  EventReader(uint16_t port, const std::string& token) : conn_(port, 1000) {
+    EXPECT_TRUE(conn_.ok());
+    conn_.Send("GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n");
   }
-  ~EventReader() { close(fd_); }
   // Reads until `re` matches what arrived, or `seconds` pass.
   bool WaitFor(const std::regex& re, int seconds) {
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
     while (std::chrono::steady_clock::now() < until) {
-      if (std::regex_search(got_, re)) return true;
-      char buf[8192];
-      ssize_t n = recv(fd_, buf, sizeof buf, 0);
-      if (n == 0) return false;
-      if (n > 0) got_.append(buf, size_t(n));
+      if (std::regex_search(conn_.got(), re)) return true;
+      if (!conn_.Fill() && conn_.eof()) return false;
     }
-    return std::regex_search(got_, re);
+    return std::regex_search(conn_.got(), re);
   }
-  const std::string& got() const { return got_; }
+  const std::string& got() const { return conn_.got(); }
 
  private:
-  int fd_;
-  std::string got_;
+  RawConn conn_;
 };
 
 TEST_F(UiApi, TheEventStreamSendsCountsAndJobChanges) {
-  Add("live", {{"name", "first"}});
+  s().AddJob("live", {{"name", "first"}});
   EventReader ev(s().port(), kReadToken);
   ASSERT_TRUE(ev.WaitFor(std::regex("text/event-stream"), 10)) << ev.got();
   ASSERT_TRUE(ev.WaitFor(std::regex(R"(event: counts\ndata: \{"at":\d+,"queues":\[\{"counts":\{[^}]*"waiting":1\},("defaultJobOptions":null,)?"name":"live")"), 10)) << ev.got();

@@ -47,6 +47,7 @@ void ServerProcess::Start() {
     _exit(127);
   }
   close(out[1]);
+  port_ = 0;  // a restart must learn its own port, not keep the last one
   // Read stdout until the "listening on" line tells the port.
   std::string seen;
   char buf[512];
@@ -63,7 +64,19 @@ void ServerProcess::Start() {
     }
   }
   close(out[0]);  // the server's later stdout writes go nowhere (it ignores SIGPIPE)
-  ASSERT_NE(port_, 0) << "server did not start; stdout: " << seen;
+  if (port_ == 0) {
+    std::ifstream err(stderr_path());
+    std::string log((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+    if (log.size() > 4000) log = log.substr(log.size() - 4000);
+    int status = 0;
+    std::string how = "still running";
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {  // reaped: never signal that PID again
+      pid_ = -1;
+      how = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+                              : "signal " + std::to_string(WTERMSIG(status));
+    }
+    FAIL() << "server did not start (" << how << "); stdout: " << seen << "\nstderr (tail): " << log;
+  }
   client_ = std::make_unique<net::HttpClient>("127.0.0.1", port_, 40'000);
   for (int i = 0; i < 200; ++i) {
     auto r = client_->Request("GET", "/healthz");
@@ -112,6 +125,12 @@ ServerProcess::Reply ServerProcess::Call(const std::string& method, const std::s
 ServerProcess::Reply ServerProcess::Call(const std::string& method, const std::string& path,
                                          const nlohmann::json& body, const std::string& token) {
   return Call(method, path, body.dump(), token);
+}
+
+std::string ServerProcess::AddJob(const std::string& queue, const nlohmann::json& job, const std::string& token) {
+  Reply r = Call("POST", "/v1/queues/" + queue + "/jobs", job, token);
+  EXPECT_EQ(r.status, 201) << r.body;
+  return r.json.value("id", "");
 }
 
 }  // namespace cronq::testing

@@ -45,6 +45,9 @@ class ServerProcess {
   Reply Call(const std::string& method, const std::string& path, const char* body, const std::string& token = "") {
     return Call(method, path, std::string(body), token);
   }
+  // Enqueues one job ({name, data, opts}) into `queue` with the admin token (or
+  // `token`); expects 201 and returns the job's id ("" when refused).
+  std::string AddJob(const std::string& queue, const nlohmann::json& job, const std::string& token = "");
 
  private:
   std::string data_dir_;
