@@ -99,6 +99,7 @@ async function runCase(spec) {
   const meter = new CpuMeter(pid);
   const w0 = now();
   const observed = [];
+  const observedByDue = {}; // due instant -> the observers' samples, for the worst instants
   let observing = true;
   const observer = Promise.all(Array.from({ length: OBSERVERS }, async (_, k) => {
     let seen = 0;
@@ -106,13 +107,20 @@ async function runCase(spec) {
       const { jobs } = await call('POST', `/v1/queues/observe-${k}/fetch`, { max: 10, waitMs: 1000, lockMs: 30_000 });
       const t = Date.now();
       seen += jobs.length;
-      for (const j of jobs) observed.push(t - Date.parse(j.fireId.slice(j.fireId.indexOf('@') + 1)));
-      // The ack leaves on a later turn of the event loop, so that the answers of
-      // the other observers that arrived with this one are timed before it is sent.
+      for (const j of jobs) {
+        const due = j.fireId.slice(j.fireId.indexOf('@') + 1);
+        observed.push(t - Date.parse(due));
+        (observedByDue[due] ??= []).push(t - Date.parse(due));
+      }
+      // The ten observers share this one Node process, where ten workers would
+      // each have their own: the ack and the next fetch leave on a later turn of
+      // the event loop, so that the answers of the other observers that arrived
+      // with this one are timed before this one's requests are built and sent.
       if (jobs.length) {
         const complete = jobs.map((j) => ({ id: j.id, token: j.token }));
         setImmediate(() => call('POST', `/v1/queues/observe-${k}/ack`, { complete }).catch((e) => log(`ack: ${e.message}`)));
       }
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }));
   await sleep(Math.max(0, endAt - Date.now() + 1000));
@@ -170,6 +178,11 @@ async function runCase(spec) {
     lateness: latencyStats(lateness),
     latenessNotMissed: latencyStats(latenessFired),
     toWorker: latencyStats(observed),
+    // The five instants whose slowest observer was slowest: [due, max, min] ms.
+    worstInstants: Object.entries(observedByDue)
+      .map(([due, s]) => [due, Math.max(...s), Math.min(...s)])
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5),
     claimedAhead: leads.length, lead: latencyStats(leads), leadMinMs: leads.reduce((a, b) => Math.min(a, b), Infinity),
     lastHandledAfterEndMs: handled.length ? handled[handled.length - 1] - endAt : NaN,
     pendingAtEnd: pending,
