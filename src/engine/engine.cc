@@ -358,7 +358,10 @@ void Engine::RunBatch(std::vector<Op>& ops) {
   FlushOutbox();
   // The store's upkeep (SQLite's WAL checkpoint) once the answers are out, and
   // only what cannot wait when a deadline is close: it would delay the work due.
-  store_.Housekeep(soon);
+  // An HTTP thread that ran this batch (run_later) writes its answers only after
+  // returning, so it hands the upkeep to the engine thread instead.
+  if (std::this_thread::get_id() == thread_.get_id()) store_.Housekeep(soon);
+  else if (store_.HousekeepingDue(soon)) Poke();
 }
 
 Deadlines Engine::WakeDeadlines() const {

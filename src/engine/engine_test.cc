@@ -274,7 +274,7 @@ class Loop {
   std::thread t_;
 };
 
-// Records the thread of each commit.
+// Records the thread of each commit and of each upkeep call; always has upkeep due.
 class CommitThreads : public ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
@@ -283,14 +283,24 @@ class CommitThreads : public ForwardingStore {
     threads_.push_back(std::this_thread::get_id());
     return ForwardingStore::Commit();
   }
+  bool HousekeepingDue(bool) const override { return true; }
+  void Housekeep(bool soon) override {
+    std::lock_guard lk(mu_);
+    upkeep_.push_back(std::this_thread::get_id());
+    ForwardingStore::Housekeep(soon);
+  }
   std::vector<std::thread::id> threads() {
     std::lock_guard lk(mu_);
     return threads_;
   }
+  std::vector<std::thread::id> upkeep() {
+    std::lock_guard lk(mu_);
+    return upkeep_;
+  }
 
  private:
   std::mutex mu_;
-  std::vector<std::thread::id> threads_;
+  std::vector<std::thread::id> threads_, upkeep_;
 };
 
 // With run_later, an operation submitted on an idle engine runs its batch on the
@@ -330,6 +340,11 @@ TEST(EngineRunLater, RunsIdleBatchesOnTheSubmittingThread) {
     for (size_t k = before; k < commits.size(); ++k) ran_here = ran_here || commits[k] == io.id();
   }
   EXPECT_TRUE(ran_here) << "an idle engine's batch should run on the submitting thread";
+  // Its upkeep went to the engine thread: the loop thread sends its answers only
+  // once the batch returns, so upkeep there would hold them back.
+  for (int i = 0; i < 100 && recording.upkeep().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_FALSE(recording.upkeep().empty()) << "no upkeep after batches that had it due";
+  for (std::thread::id t : recording.upkeep()) EXPECT_NE(t, io.id()) << "upkeep ran on the submitting thread";
   // The engine thread now knows the deadlines (none): it sleeps for a long time.
   std::this_thread::sleep_for(std::chrono::milliseconds(250));
 

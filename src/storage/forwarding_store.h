@@ -31,6 +31,7 @@ class ForwardingStore : public Store {
   Result<DueWork> RunDue(TimeMs now, double unit) override { return t_->RunDue(now, unit); }
   Result<Deadlines> NextDeadlines() override { return t_->NextDeadlines(); }
   void Housekeep(bool soon) override { t_->Housekeep(soon); }
+  bool HousekeepingDue(bool soon) const override { return t_->HousekeepingDue(soon); }
   Status Retry(std::string_view q, std::string_view id, TimeMs now) override { return t_->Retry(q, id, now); }
   Status Promote(std::string_view q, std::string_view id, TimeMs now) override { return t_->Promote(q, id, now); }
   Status Remove(std::string_view q, std::string_view id) override { return t_->Remove(q, id); }

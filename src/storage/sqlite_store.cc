@@ -179,8 +179,12 @@ Status SqliteStore::Commit() {
   return Status::Ok();
 }
 
+bool SqliteStore::HousekeepingDue(bool soon) const {
+  return !in_batch_ && wal_pages_ >= (soon ? kCheckpointPagesSoon : kCheckpointPages);
+}
+
 void SqliteStore::Housekeep(bool soon) {
-  if (in_batch_ || wal_pages_ < (soon ? kCheckpointPagesSoon : kCheckpointPages)) return;
+  if (!HousekeepingDue(soon)) return;
   // PASSIVE: this connection is the only one, so it copies every frame; the next
   // commit then writes the WAL from its start again.
   if (sqlite3_wal_checkpoint_v2(db_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) != SQLITE_OK) {

@@ -40,6 +40,7 @@ class SqliteStore final : public Store {
   Result<DueWork> RunDue(TimeMs now, double unit) override;
   Result<Deadlines> NextDeadlines() override;
   void Housekeep(bool soon) override;
+  bool HousekeepingDue(bool soon) const override;
   Status Retry(std::string_view queue, std::string_view id, TimeMs now) override;
   Status Promote(std::string_view queue, std::string_view id, TimeMs now) override;
   Status Remove(std::string_view queue, std::string_view id) override;

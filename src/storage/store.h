@@ -240,10 +240,16 @@ class Store {
   virtual Result<DueWork> RunDue(TimeMs now, double unit) = 0;
   virtual Result<Deadlines> NextDeadlines() = 0;
   // Upkeep that would otherwise lengthen a commit, called outside any batch after
-  // the engine has sent a batch's answers. `soon`: a deadline is close, so only
-  // upkeep that cannot wait longer should run. SQLite checkpoints its WAL here;
-  // the default does nothing.
+  // the engine has sent a batch's answers, on the engine's own thread. `soon`: a
+  // deadline is close, so only upkeep that cannot wait longer should run. SQLite
+  // checkpoints its WAL here; the default does nothing.
   virtual void Housekeep(bool soon) { (void)soon; }
+  // True if Housekeep(soon) has work to do (cheap: the engine asks after batches
+  // that ran on another thread, to wake its own thread for it).
+  virtual bool HousekeepingDue(bool soon) const {
+    (void)soon;
+    return false;
+  }
 
   // --- operators ---------------------------------------------------------
   virtual Status Retry(std::string_view queue, std::string_view id, TimeMs now) = 0;    // failed|completed -> waiting
