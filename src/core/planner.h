@@ -22,6 +22,11 @@ inline constexpr Millis kIdleWake = 60'000;
 // A deadline this close makes the store's upkeep wait (Store::Housekeep's `soon`):
 // a WAL checkpoint takes milliseconds and would make that deadline's work late.
 inline constexpr Millis kHousekeepMargin = 50;
+// After the engine has served parked fetches at a delayed deadline, that instant's
+// due pass (promotion) and claims ahead wait this long: the answers are sent
+// meanwhile without the engine thread competing for the cores. Fetches lease due
+// jobs without promotion, so no job waits for it.
+inline constexpr Millis kDueSettle = 20;
 
 struct Deadlines {
   std::optional<TimeMs> next_delayed;    // earliest run_at of a delayed job

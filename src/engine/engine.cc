@@ -246,13 +246,17 @@ void Engine::RunBatch(std::vector<Op>& ops) {
     int promoted = 0;
     // When delayed jobs fall due, parked fetches lease them (a fetch takes due
     // delayed jobs as waiting ones) in a batch of their own, before the due pass
-    // spends its time promoting them; the due pass runs in the next batch, which
-    // follows at once.
+    // spends its time promoting them. The due pass, and claiming ahead, then wait
+    // kDueSettle, so that the engine thread does not compete for the cores with
+    // the sending of those answers; no job waits for it.
     const bool serve_first = deadlines_known_ && deadlines_.next_delayed && *deadlines_.next_delayed <= now &&
                              !waiters_.empty() && served_due_ != *deadlines_.next_delayed;
+    const bool settling = !serve_first && Settling(now);
     if (serve_first) {
       served_due_ = *deadlines_.next_delayed;
       for (const auto& [q, ws] : waiters_) b.woken.insert(q);
+    } else if (settling) {
+      // the due pass waits (WakeDeadlines wakes the engine when the settle ends)
     } else if (!deadlines_known_ || StoreWorkDue(deadlines_, now)) {
       Result<DueWork> due = store_.RunDue(now, Unit());
       if (due.ok()) {
@@ -268,7 +272,7 @@ void Engine::RunBatch(std::vector<Op>& ops) {
     // earliest slot to claim is less than half the lead away.
     const Millis lead = opt_.schedule_lead;
     const std::optional<TimeMs> ahead = deadlines_.next_schedule_ahead;
-    const bool yield = serve_first || promoted > 0;
+    const bool yield = serve_first || settling || promoted > 0;
     const bool ahead_due = lead > 0 && ahead && *ahead - lead <= now && (!yield || *ahead - now <= lead / 2);
     const bool sched_due = deadlines_.next_schedule && *deadlines_.next_schedule <= now;
     if (!deadlines_known_ || sched_due || ahead_due) {
@@ -364,8 +368,18 @@ void Engine::RunBatch(std::vector<Op>& ops) {
   else if (store_.HousekeepingDue(soon)) Poke();
 }
 
+bool Engine::Settling(TimeMs now) const {
+  return served_due_ != 0 && deadlines_.next_delayed && *deadlines_.next_delayed == served_due_ &&
+         now < served_due_ + kDueSettle;
+}
+
 Deadlines Engine::WakeDeadlines() const {
   Deadlines d = deadlines_;
+  if (served_due_ != 0 && d.next_delayed && *d.next_delayed == served_due_) {  // see Settling
+    d.next_delayed = served_due_ + kDueSettle;
+    if (d.next_schedule_ahead && *d.next_schedule_ahead - opt_.schedule_lead < served_due_ + kDueSettle)
+      d.next_schedule_ahead = served_due_ + kDueSettle + opt_.schedule_lead;
+  }
   if (opt_.schedule_lead > 0 && d.next_schedule_ahead) {
     const TimeMs claim_at = *d.next_schedule_ahead - opt_.schedule_lead;
     if (!d.next_schedule || claim_at < *d.next_schedule) d.next_schedule = claim_at;

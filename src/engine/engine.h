@@ -311,8 +311,9 @@ class Engine {
   TimeMs last_batch_ = 0;      // when the latest batch ran (shared_refresh)
   TimeMs last_poll_ = 0;       // when parked fetches last polled (shared_poll)
   // The delayed deadline at which parked fetches were last served ahead of the
-  // due pass (see RunBatch).
+  // due pass (see RunBatch), and whether its due pass is still held back.
   TimeMs served_due_ = 0;
+  bool Settling(TimeMs now) const;
   Millis failure_backoff_ = 0;
 };
 

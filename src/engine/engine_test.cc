@@ -184,8 +184,16 @@ TEST_F(EngineTest, ParkedFetchGetsItsDueJobBeforeTheDuePassPromotes) {
   ASSERT_EQ(r->size(), 1u);
   EXPECT_EQ((*r)[0].name, "mine");
   EXPECT_EQ(watch.promoted_before_q.load(), 0) << "the parked fetch waited for the due pass";
-  // The due pass still promotes the rest, in chunks that follow at once.
+  // The due pass waits kDueSettle after that (the answers go out meanwhile),
+  // then promotes the rest in chunks that follow at once.
   auto bulk_counts = [&] { return Call<QueueInfo>([&](auto cb) { engine_->GetQueue("bulk", cb); })->counts; };
+  clock_.Advance(kDueSettle - 1);
+  engine_->Poke();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(bulk_counts()[1], 2'500) << "promoted before the settle ended";
+  EXPECT_EQ(watch.promoted.load(), 0);
+  clock_.Advance(1);
+  engine_->Poke();
   for (int i = 0; i < 200 && bulk_counts()[0] < 2'500; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(bulk_counts()[0], 2'500);
   EXPECT_EQ(watch.promoted.load(), 2'500);
