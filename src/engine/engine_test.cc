@@ -43,6 +43,13 @@ class EngineTest : public ::testing::Test {
   Result<std::vector<Lease>> Fetch(const std::string& q, int max = 1, Millis wait = 0) {
     return Call<std::vector<Lease>>([&](auto cb) { engine_->Fetch(FetchSpec{q, max, 30'000, "t"}, wait, cb); });
   }
+  // Starts a fetch that may park; its answer arrives through the future.
+  std::future<Result<std::vector<Lease>>> FetchLater(const std::string& q, int max, Millis wait) {
+    auto p = std::make_shared<std::promise<Result<std::vector<Lease>>>>();
+    auto f = p->get_future();
+    engine_->Fetch(FetchSpec{q, max, 30'000, "t"}, wait, [p](auto r) { p->set_value(std::move(r)); });
+    return f;
+  }
 
   TempDir dir_;
   ManualClock clock_{1'750'000'000'000};
@@ -98,9 +105,7 @@ TEST_F(EngineTest, ConcurrentWritesShareCommits) {
 }
 
 TEST_F(EngineTest, ParkedFetchIsAnsweredByTheNextEnqueue) {
-  auto p = std::make_shared<std::promise<Result<std::vector<Lease>>>>();
-  auto f = p->get_future();
-  engine_->Fetch(FetchSpec{"q", 10, 30'000, "t"}, 20'000, [p](auto r) { p->set_value(std::move(r)); });
+  auto f = FetchLater("q", 10, 20'000);
   EXPECT_EQ(f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
   ASSERT_TRUE(Add("q", {J("hello")}).ok());
   ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
@@ -111,9 +116,7 @@ TEST_F(EngineTest, ParkedFetchIsAnsweredByTheNextEnqueue) {
 }
 
 TEST_F(EngineTest, ParkedFetchEndsEmptyWhenItsWaitRunsOut) {
-  auto p = std::make_shared<std::promise<Result<std::vector<Lease>>>>();
-  auto f = p->get_future();
-  engine_->Fetch(FetchSpec{"q", 1, 30'000, "t"}, 5'000, [p](auto r) { p->set_value(std::move(r)); });
+  auto f = FetchLater("q", 1, 5'000);
   EXPECT_EQ(f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
   clock_.Advance(5'000);
   engine_->Poke();
@@ -127,9 +130,7 @@ TEST_F(EngineTest, DelayedJobReachesAParkedWorkerWhenDue) {
   JobOptions o;
   o.delay = 3'000;
   ASSERT_TRUE(Add("q", {J("later", o)}).ok());
-  auto p = std::make_shared<std::promise<Result<std::vector<Lease>>>>();
-  auto f = p->get_future();
-  engine_->Fetch(FetchSpec{"q", 1, 30'000, "t"}, 30'000, [p](auto r) { p->set_value(std::move(r)); });
+  auto f = FetchLater("q", 1, 30'000);
   clock_.Advance(2'999);
   engine_->Poke();
   EXPECT_EQ(f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
@@ -172,9 +173,7 @@ TEST_F(EngineTest, ParkedFetchGetsItsDueJobBeforeTheDuePassPromotes) {
   std::vector<NewJob> bulk(2'500, J("bulk", o));
   ASSERT_TRUE(Add("bulk", bulk).ok());
   ASSERT_TRUE(Add("q", {J("mine", o)}).ok());
-  auto p = std::make_shared<std::promise<Result<std::vector<Lease>>>>();
-  auto f = p->get_future();
-  engine_->Fetch(FetchSpec{"q", 1, 30'000, "t"}, 30'000, [p](auto r) { p->set_value(std::move(r)); });
+  auto f = FetchLater("q", 1, 30'000);
   EXPECT_EQ(f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
   clock_.Advance(3'000);
   engine_->Poke();
@@ -212,9 +211,7 @@ TEST_F(EngineTest, ExpiredLeaseIsRequeuedByTheTimer) {
 }
 
 TEST_F(EngineTest, StopAnswersParkedFetchesAndRefusesNewWork) {
-  auto p = std::make_shared<std::promise<Result<std::vector<Lease>>>>();
-  auto f = p->get_future();
-  engine_->Fetch(FetchSpec{"q", 1, 30'000, "t"}, 30'000, [p](auto r) { p->set_value(std::move(r)); });
+  auto f = FetchLater("q", 1, 30'000);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   engine_->Stop();
   ASSERT_EQ(f.wait_for(std::chrono::seconds(1)), std::future_status::ready);
