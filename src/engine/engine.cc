@@ -11,6 +11,9 @@ namespace {
 // The engine whose batch this thread is running, if any: its answers go to the
 // outbox and are posted together when the batch ends.
 thread_local const Engine* t_running = nullptr;
+// The engine whose own thread (Loop) this is, if any. Set by that thread itself,
+// so reading it never races with Start() storing the std::thread.
+thread_local const Engine* t_engine_thread = nullptr;
 
 struct RunningHere {
   explicit RunningHere(const Engine* engine) { t_running = engine; }
@@ -201,6 +204,7 @@ void Engine::UpdateWakePlan() {
 // ---- the engine thread --------------------------------------------------------
 
 void Engine::Loop() {
+  t_engine_thread = this;
   std::vector<Op> ops;
   for (;;) {
     const auto spin_until = std::chrono::steady_clock::now() + opt_.spin;
@@ -364,7 +368,7 @@ void Engine::RunBatch(std::vector<Op>& ops) {
   // only what cannot wait when a deadline is close: it would delay the work due.
   // An HTTP thread that ran this batch (run_later) writes its answers only after
   // returning, so it hands the upkeep to the engine thread instead.
-  if (std::this_thread::get_id() == thread_.get_id()) store_.Housekeep(soon);
+  if (t_engine_thread == this) store_.Housekeep(soon);
   else if (store_.HousekeepingDue(soon)) Poke();
 }
 
