@@ -255,7 +255,7 @@ void Engine::RunBatch(std::vector<Op>& ops) {
     // the sending of those answers; no job waits for it.
     const bool serve_first = deadlines_known_ && deadlines_.next_delayed && *deadlines_.next_delayed <= now &&
                              !waiters_.empty() && served_due_ != *deadlines_.next_delayed;
-    const bool settling = !serve_first && Settling(now);
+    const bool settling = !serve_first && now < SettleEnd();
     if (serve_first) {
       served_due_ = *deadlines_.next_delayed;
       for (const auto& [q, ws] : waiters_) b.woken.insert(q);
@@ -372,17 +372,17 @@ void Engine::RunBatch(std::vector<Op>& ops) {
   else if (store_.HousekeepingDue(soon)) Poke();
 }
 
-bool Engine::Settling(TimeMs now) const {
-  return served_due_ != 0 && deadlines_.next_delayed && *deadlines_.next_delayed == served_due_ &&
-         now < served_due_ + kDueSettle;
+TimeMs Engine::SettleEnd() const {
+  const bool served = served_due_ != 0 && deadlines_.next_delayed && *deadlines_.next_delayed == served_due_;
+  return served ? served_due_ + kDueSettle : 0;
 }
 
 Deadlines Engine::WakeDeadlines() const {
   Deadlines d = deadlines_;
-  if (served_due_ != 0 && d.next_delayed && *d.next_delayed == served_due_) {  // see Settling
-    d.next_delayed = served_due_ + kDueSettle;
-    if (d.next_schedule_ahead && *d.next_schedule_ahead - opt_.schedule_lead < served_due_ + kDueSettle)
-      d.next_schedule_ahead = served_due_ + kDueSettle + opt_.schedule_lead;
+  if (const TimeMs settle_end = SettleEnd()) {  // the due pass and claims ahead wait for it
+    d.next_delayed = settle_end;
+    if (d.next_schedule_ahead && *d.next_schedule_ahead - opt_.schedule_lead < settle_end)
+      d.next_schedule_ahead = settle_end + opt_.schedule_lead;
   }
   if (opt_.schedule_lead > 0 && d.next_schedule_ahead) {
     const TimeMs claim_at = *d.next_schedule_ahead - opt_.schedule_lead;

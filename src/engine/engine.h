@@ -311,9 +311,10 @@ class Engine {
   TimeMs last_batch_ = 0;      // when the latest batch ran (shared_refresh)
   TimeMs last_poll_ = 0;       // when parked fetches last polled (shared_poll)
   // The delayed deadline at which parked fetches were last served ahead of the
-  // due pass (see RunBatch), and whether its due pass is still held back.
+  // due pass (see RunBatch), and when that deadline's due pass may run: 0 when
+  // the store's earliest delayed deadline is another one.
   TimeMs served_due_ = 0;
-  bool Settling(TimeMs now) const;
+  TimeMs SettleEnd() const;
   Millis failure_backoff_ = 0;
 };
 

@@ -235,8 +235,9 @@ class Store {
   // --- time --------------------------------------------------------------
   // Promotes due delayed jobs, expires leases (stall or timeout), deletes finished
   // jobs past their retention age. Each kind is bounded per call (promotion to
-  // 1,000 jobs, earliest first, so that many jobs due at one instant become
-  // visible chunk by chunk); NextDeadlines then still shows the rest as due.
+  // 1,000 jobs, earliest first: many jobs can fall due at one instant, and
+  // LeaseNext takes due jobs without waiting for this); NextDeadlines then still
+  // shows the rest as due.
   virtual Result<DueWork> RunDue(TimeMs now, double unit) = 0;
   virtual Result<Deadlines> NextDeadlines() = 0;
   // Upkeep that would otherwise lengthen a commit, called outside any batch after
