@@ -289,6 +289,7 @@ void Engine::RunBatch(std::vector<Op>& ops) {
       last_poll_ = now;
       for (const auto& [q, ws] : waiters_) b.woken.insert(q);
     }
+    const size_t op_replies = b.replies.size();
     ServeWaiters(store_, now, b);
     if (b.fatal.ok()) {
       st = store_.Commit();
@@ -296,7 +297,10 @@ void Engine::RunBatch(std::vector<Op>& ops) {
       store_.Rollback();
       st = b.fatal;
     }
-    for (auto& r : b.replies) r(st);
+    // Parked fetches first: a worker has been waiting for these jobs, while the
+    // producers' acknowledgements can follow (answers go out in this order).
+    for (size_t i = op_replies; i < b.replies.size(); ++i) b.replies[i](st);
+    for (size_t i = 0; i < op_replies; ++i) b.replies[i](st);
   }
   if (st.ok() && opt_.log_jobs) {
     for (const Lease& l : b.started) LogStart(l);

@@ -115,6 +115,30 @@ TEST_F(EngineTest, ParkedFetchIsAnsweredByTheNextEnqueue) {
   EXPECT_EQ((*r)[0].name, "hello");
 }
 
+// The enqueue that serves a parked fetch is answered after that fetch: the worker
+// has been waiting for the job, the producer only for its acknowledgement.
+TEST_F(EngineTest, ParkedFetchIsAnsweredBeforeTheEnqueueThatServedIt) {
+  std::mutex mu;
+  std::vector<std::string> order;
+  std::promise<void> both;
+  auto note = [&](const std::string& who) {
+    std::lock_guard lk(mu);
+    order.push_back(who);
+    if (order.size() == 2) both.set_value();
+  };
+  engine_->Fetch(FetchSpec{"q", 1, 30'000, "t"}, 20'000, [&](Result<std::vector<Lease>> r) {
+    EXPECT_TRUE(r.ok() && r->size() == 1);
+    note("fetch");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // parked
+  engine_->Enqueue("q", {J("hello")}, [&](Result<std::vector<EnqueueResult>> r) {
+    EXPECT_TRUE(r.ok());
+    note("enqueue");
+  });
+  ASSERT_EQ(both.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(order, (std::vector<std::string>{"fetch", "enqueue"}));
+}
+
 TEST_F(EngineTest, ParkedFetchEndsEmptyWhenItsWaitRunsOut) {
   auto f = FetchLater("q", 1, 5'000);
   EXPECT_EQ(f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
