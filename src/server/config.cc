@@ -75,7 +75,7 @@ Status LoadConfigFile(const std::string& path, Config& cfg) {
   }
   CRONQ_RETURN_IF_ERROR(UnknownKeys(
       t, {"data_dir", "listen", "redis", "redis_prefix", "threads", "admin_token", "log_level", "log_jobs", "body_limit",
-          "schedule_lead_ms", "login_max_failures", "login_window_ms", "tokens", "schedules", "alerts", "push_ca_file"},
+          "schedule_lead_ms", "sqlite_cache_mib", "login_max_failures", "login_window_ms", "tokens", "schedules", "alerts", "push_ca_file"},
       path));
   cfg.data_dir = t["data_dir"].value_or(cfg.data_dir);
   cfg.listen = t["listen"].value_or(cfg.listen);
@@ -93,6 +93,10 @@ Status LoadConfigFile(const std::string& path, Config& cfg) {
   const int64_t lead = t["schedule_lead_ms"].value_or(static_cast<int64_t>(cfg.schedule_lead_ms));
   if (lead < 0 || lead > 60'000) return Status::InvalidArgument(path + ": schedule_lead_ms must be between 0 and 60000");
   cfg.schedule_lead_ms = lead;
+  const int64_t cache = t["sqlite_cache_mib"].value_or(cfg.sqlite_cache_mib);
+  if (cache < 1 || cache > 65'536)
+    return Status::InvalidArgument(path + ": sqlite_cache_mib must be between 1 and 65536");
+  cfg.sqlite_cache_mib = cache;
   const int64_t max_failures = t["login_max_failures"].value_or(int64_t{cfg.login.max_failures});
   if (max_failures < 1 || max_failures > 1000)
     return Status::InvalidArgument(path + ": login_max_failures must be between 1 and 1000");

@@ -29,6 +29,9 @@ struct Config {
   // How long before its due instant a slot of a schedule with overlap allow is
   // claimed, its job enqueued delayed until then (EngineOptions::schedule_lead).
   Millis schedule_lead_ms = 1'000;
+  // SQLite's page cache. Small on purpose: SQLite scans the whole cache at most
+  // commits (docs/storage-format.md#connection-settings), so a bigger one costs CPU per commit.
+  int64_t sqlite_cache_mib = 16;
   bool durable = true;  // fsync every commit; only benchmarks of "unsafe" mode turn it off
   // [[schedules]] from the config file: (name, the PUT /v1/schedules body as JSON).
   // Upserted at every start, so the file is the source of truth for them.

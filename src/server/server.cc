@@ -116,7 +116,7 @@ constexpr Millis kSharedRefreshMs = 1000;
 
 Result<std::unique_ptr<Store>> OpenSqlite(const Config& cfg) {
   const std::string db_path = (fs::path(cfg.data_dir) / "cronq.db").string();
-  auto store = OpenSqliteStore(SqliteOptions{db_path, cfg.durable, 65536});
+  auto store = OpenSqliteStore(SqliteOptions{db_path, cfg.durable, cfg.sqlite_cache_mib * 1024});
   if (!store.ok())
     std::fprintf(stderr, "cronq: cannot open %s: %s\n", db_path.c_str(), store.status().message().c_str());
   return store;

@@ -11,7 +11,7 @@ namespace cronq {
 struct SqliteOptions {
   std::string path;          // e.g. "data/cronq.db"; created when missing
   bool durable = true;       // synchronous=FULL: every Commit() is fsync'd
-  int64_t cache_kib = 65536; // page cache
+  int64_t cache_kib = 16384; // page cache (see Config::sqlite_cache_mib)
 };
 
 // Opens (creating or migrating) the database. Refuses a file written by a newer

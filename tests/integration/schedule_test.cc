@@ -258,5 +258,11 @@ TEST(Schedules, AScheduleLeadOutOfRangeStopsTheServer) {
   EXPECT_NE(out.find("schedule_lead_ms must be between 0 and 60000"), std::string::npos) << out;
 }
 
+TEST(Config, ASqliteCacheOutOfRangeStopsTheServer) {
+  auto [status, out] = ServeWithConfig("sqlite_cache_mib = 0\n");
+  EXPECT_EQ(status, 2) << out;
+  EXPECT_NE(out.find("sqlite_cache_mib must be between 1 and 65536"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace cronq::testing
