@@ -411,19 +411,23 @@ void Engine::ServeWaiters(Store& s, TimeMs now, Batch& b) {
       }
       Result<std::vector<Lease>> r = s.LeaseNext(ws.front().spec, now);
       if (r.ok() && r->empty()) break;
-      if (r.ok()) b.started.insert(b.started.end(), r->begin(), r->end());
-      auto cb = std::make_shared<Callback<std::vector<Lease>>>(std::move(ws.front().cb));
-      auto res = std::make_shared<Result<std::vector<Lease>>>(std::move(r));
-      ws.pop_front();
-      b.replies.push_back([this, cb, res](const Status& commit) {
-        Deliver([cb, res, commit] {
-          if (!commit.ok()) (*cb)(commit);
-          else (*cb)(std::move(*res));
-        });
-      });
+      AnswerFrontWaiter(ws, std::move(r), b);
     }
     if (ws.empty()) waiters_.erase(it);
   }
+}
+
+void Engine::AnswerFrontWaiter(std::deque<Waiter>& ws, Result<std::vector<Lease>> r, Batch& b) {
+  if (r.ok()) b.started.insert(b.started.end(), r->begin(), r->end());
+  auto cb = std::make_shared<Callback<std::vector<Lease>>>(std::move(ws.front().cb));
+  auto res = std::make_shared<Result<std::vector<Lease>>>(std::move(r));
+  ws.pop_front();
+  b.replies.push_back([this, cb, res](const Status& commit) {
+    Deliver([cb, res, commit] {
+      if (!commit.ok()) (*cb)(commit);
+      else (*cb)(std::move(*res));
+    });
+  });
 }
 
 void Engine::ExpireWaiters(TimeMs now, bool all) {

@@ -246,6 +246,9 @@ class Engine {
   void UpdateWakePlan();
   void RunBatch(std::vector<Op>& ops);
   void ServeWaiters(Store& s, TimeMs now, Batch& b);
+  // Takes the first parked fetch of `ws` and answers it with `r` once the batch's
+  // fate is known.
+  void AnswerFrontWaiter(std::deque<Waiter>& ws, Result<std::vector<Lease>> r, Batch& b);
   // Appends the audit entry of an operator action whose writes already succeeded;
   // on failure the whole batch fails (b.fatal), so no action commits unrecorded.
   static Status Audit(Store& s, Batch& b, const Actor& who, TimeMs now, std::string action, std::string target,

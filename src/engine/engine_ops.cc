@@ -3,6 +3,8 @@
 // which queues got new waiting jobs (to serve parked fetches) and what to log.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "engine/engine.h"
 #include "engine/submit.h"
 
@@ -10,9 +12,24 @@ namespace cronq {
 
 void Engine::Enqueue(std::string queue, std::vector<NewJob> jobs, Callback<std::vector<EnqueueResult>> cb) {
   Submit<std::vector<EnqueueResult>>(
-      std::move(cb), [q = std::move(queue), jobs = std::move(jobs)](Store& s, TimeMs now,
-                                                                     Batch& b) -> Result<std::vector<EnqueueResult>> {
-        CRONQ_ASSIGN_OR_RETURN(std::vector<EnqueueResult> out, s.EnqueueBatch(q, jobs, now));
+      std::move(cb), [this, q = std::move(queue), jobs = std::move(jobs)](
+                         Store& s, TimeMs now, Batch& b) -> Result<std::vector<EnqueueResult>> {
+        std::vector<EnqueueResult> out;
+        // A fetch parked on the queue leases in the same step as the enqueue: on
+        // Redis one round trip instead of two before the worker has its job.
+        auto parked = waiters_.find(q);
+        const bool ready = std::any_of(jobs.begin(), jobs.end(), [](const NewJob& j) { return j.opts.delay <= 0; });
+        if (ready && parked != waiters_.end() && !parked->second.empty() && !parked->second.front().Gone()) {
+          CRONQ_ASSIGN_OR_RETURN(Store::EnqueuedAndLeased r,
+                                 s.EnqueueThenLease(q, jobs, now, parked->second.front().spec));
+          out = std::move(r.added);
+          if (!r.leased.ok() || !r.leased->empty()) {  // else it stays parked (a paused queue...)
+            AnswerFrontWaiter(parked->second, std::move(r.leased), b);
+            if (parked->second.empty()) waiters_.erase(parked);
+          }
+        } else {
+          CRONQ_ASSIGN_OR_RETURN(out, s.EnqueueBatch(q, jobs, now));
+        }
         for (const EnqueueResult& r : out) {
           if (!r.duplicate && r.state == JobState::kWaiting) b.woken.insert(q);
           if (!r.duplicate) b.enqueued[q]++;

@@ -139,6 +139,47 @@ TEST_F(EngineTest, ParkedFetchIsAnsweredBeforeTheEnqueueThatServedIt) {
   EXPECT_EQ(order, (std::vector<std::string>{"fetch", "enqueue"}));
 }
 
+// Counts the store calls that lease.
+class LeaseCalls : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Result<std::vector<Lease>> LeaseNext(const FetchSpec& s, TimeMs now) override {
+    lease_next++;
+    return ForwardingStore::LeaseNext(s, now);
+  }
+  Result<EnqueuedAndLeased> EnqueueThenLease(std::string_view q, const std::vector<NewJob>& jobs, TimeMs now,
+                                             const FetchSpec& then) override {
+    enqueue_then_lease++;
+    return ForwardingStore::EnqueueThenLease(q, jobs, now, then);
+  }
+  std::atomic<int> lease_next{0}, enqueue_then_lease{0};
+};
+
+// A parked fetch is served by the enqueue's own store step (one Redis round trip),
+// not by a lease after it; a delayed job does not wake it.
+TEST_F(EngineTest, AnEnqueueLeasesForTheParkedFetchInTheSameStep) {
+  LeaseCalls calls(store_.get());
+  engine_->Stop();
+  engine_ = std::make_unique<Engine>(calls, clock_, EngineOptions{{}, 2048, false});
+  engine_->Start();
+  auto f = FetchLater("q", 1, 20'000);
+  for (int i = 0; i < 100 && calls.lease_next == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(calls.lease_next, 1);  // the fetch found nothing and parked
+  JobOptions later;
+  later.delay = 60'000;
+  ASSERT_TRUE(Add("q", {J("later", later)}).ok());
+  EXPECT_EQ(calls.enqueue_then_lease, 0);
+  ASSERT_TRUE(Add("q", {J("now")}).ok());
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto r = f.get();
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].name, "now");
+  EXPECT_EQ(calls.enqueue_then_lease, 1);
+  EXPECT_EQ(calls.lease_next, 1) << "the parked fetch was served by a separate lease";
+  engine_->Stop();  // before `calls` goes
+}
+
 TEST_F(EngineTest, ParkedFetchEndsEmptyWhenItsWaitRunsOut) {
   auto f = FetchLater("q", 1, 5'000);
   EXPECT_EQ(f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);

@@ -21,6 +21,10 @@ class ForwardingStore : public Store {
                                                   TimeMs now) override {
     return t_->EnqueueBatch(q, jobs, now);
   }
+  Result<EnqueuedAndLeased> EnqueueThenLease(std::string_view q, const std::vector<NewJob>& jobs, TimeMs now,
+                                             const FetchSpec& then) override {
+    return t_->EnqueueThenLease(q, jobs, now, then);
+  }
   Result<std::vector<Lease>> LeaseNext(const FetchSpec& s, TimeMs now) override { return t_->LeaseNext(s, now); }
   Result<TimeMs> Extend(const ExtendSpec& s, TimeMs now) override { return t_->Extend(s, now); }
   Result<AttemptEnd> Complete(const CompleteSpec& s, TimeMs now) override { return t_->Complete(s, now); }

@@ -170,10 +170,17 @@ Result<Reply> Conn::Eval(int script, const Args& args) {
 }
 
 Result<std::vector<Reply>> Conn::EvalMany(int script, const std::vector<Args>& calls) {
+  std::vector<std::pair<int, Args>> each;
+  each.reserve(calls.size());
+  for (const Args& a : calls) each.emplace_back(script, a);
+  return EvalMany(each);
+}
+
+Result<std::vector<Reply>> Conn::EvalMany(const std::vector<std::pair<int, Args>>& calls) {
   CRONQ_RETURN_IF_ERROR(Ensure());
   std::vector<Args> cmds;
   cmds.reserve(calls.size());
-  for (const Args& a : calls) {
+  for (const auto& [script, a] : calls) {
     Args c{"EVALSHA", shas_[script], "0"};
     c.insert(c.end(), a.begin(), a.end());
     cmds.push_back(std::move(c));

@@ -65,6 +65,8 @@ class Conn {
   Result<std::vector<Reply>> Pipeline(const std::vector<Args>& cmds);
   // Pipelined EVALSHA calls of one script.
   Result<std::vector<Reply>> EvalMany(int script, const std::vector<Args>& calls);
+  // Pipelined EVALSHA calls, each of its own script, run in order.
+  Result<std::vector<Reply>> EvalMany(const std::vector<std::pair<int, Args>>& calls);
   // Queues a command whose reply nobody waits for: it goes out in front of the
   // next command or pipeline (after a reconnection too), so it costs no round
   // trip of its own, and it runs before anything sent after it. Its reply is

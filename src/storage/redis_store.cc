@@ -151,17 +151,29 @@ Result<Reply> RedisStore::Eval(ScriptId id, Args args) {
 }
 
 Result<std::vector<Reply>> RedisStore::EvalMany(ScriptId id, std::vector<Args> calls) {
+  std::vector<std::pair<ScriptId, Args>> each;
+  each.reserve(calls.size());
+  for (Args& a : calls) each.emplace_back(id, std::move(a));
+  return EvalMany(std::move(each));
+}
+
+Result<std::vector<Reply>> RedisStore::EvalMany(std::vector<std::pair<ScriptId, Args>> calls) {
   if (calls.empty()) return std::vector<Reply>{};
-  const bool writes = id != kLookup && id != kQueueInfo && id != kGetJob;
-  Args head = Head();
-  for (Args& a : calls) a.insert(a.begin(), head.begin(), head.end());
-  if (writes) dirty_ = true;
-  // Scripts that may add an earlier deadline (or whose effect is unknown) make the
-  // next NextDeadlines() read them again. Enqueue (callers say when a job is
-  // delayed), lease and finish (whose callers fold in what they add) do not.
-  if (writes && id != kEnqueue && id != kLease && id != kFinish && id != kQueueOp && id != kAuditAppend)
-    deadlines_.reset();
-  Result<std::vector<Reply>> r = conn_.EvalMany(id, calls);
+  const Args head = Head();
+  std::vector<std::pair<int, Args>> cmds;
+  cmds.reserve(calls.size());
+  for (auto& [id, a] : calls) {
+    const bool writes = id != kLookup && id != kQueueInfo && id != kGetJob;
+    if (writes) dirty_ = true;
+    // Scripts that may add an earlier deadline (or whose effect is unknown) make the
+    // next NextDeadlines() read them again. Enqueue (callers say when a job is
+    // delayed), lease and finish (whose callers fold in what they add) do not.
+    if (writes && id != kEnqueue && id != kLease && id != kFinish && id != kQueueOp && id != kAuditAppend)
+      deadlines_.reset();
+    a.insert(a.begin(), head.begin(), head.end());
+    cmds.emplace_back(id, std::move(a));
+  }
+  Result<std::vector<Reply>> r = conn_.EvalMany(cmds);
   if (!r.ok()) return Poison(r.status());
   for (const Reply& one : *r) {
     Status st = CheckReply(one);
@@ -263,8 +275,27 @@ Result<EnqueueResult> RedisStore::Enqueue(std::string_view queue, const NewJob& 
 // Redis (other replicas wait meanwhile) and the size of its argument list.
 Result<std::vector<EnqueueResult>> RedisStore::EnqueueBatch(std::string_view queue, const std::vector<NewJob>& jobs,
                                                             TimeMs now) {
-  constexpr size_t kChunk = 256;
   std::vector<size_t> sizes;
+  CRONQ_ASSIGN_OR_RETURN(std::vector<Reply> rs, EvalMany(kEnqueue, EnqueueCalls(queue, jobs, now, sizes)));
+  return ReadEnqueued(rs, sizes);
+}
+
+// The enqueue calls and the lease call in one pipeline: the lease script runs
+// right after the enqueue scripts, as the two calls in turn would.
+Result<Store::EnqueuedAndLeased> RedisStore::EnqueueThenLease(std::string_view queue, const std::vector<NewJob>& jobs,
+                                                              TimeMs now, const FetchSpec& then) {
+  std::vector<size_t> sizes;
+  std::vector<std::pair<ScriptId, Args>> calls;
+  for (Args& a : EnqueueCalls(queue, jobs, now, sizes)) calls.emplace_back(kEnqueue, std::move(a));
+  calls.emplace_back(kLease, LeaseCall(then, now));
+  CRONQ_ASSIGN_OR_RETURN(std::vector<Reply> rs, EvalMany(std::move(calls)));
+  CRONQ_ASSIGN_OR_RETURN(std::vector<EnqueueResult> added, ReadEnqueued(rs, sizes));
+  return EnqueuedAndLeased{std::move(added), ReadLeases(then, rs.back())};
+}
+
+std::vector<Args> RedisStore::EnqueueCalls(std::string_view queue, const std::vector<NewJob>& jobs, TimeMs now,
+                                           std::vector<size_t>& sizes) {
+  constexpr size_t kChunk = 256;
   std::vector<Args> calls;
   for (size_t at = 0; at < jobs.size(); at += kChunk) {
     Args a{std::string(queue), std::to_string(now)};
@@ -276,10 +307,13 @@ Result<std::vector<EnqueueResult>> RedisStore::EnqueueBatch(std::string_view que
   }
   for (const NewJob& j : jobs)
     if (j.opts.delay > 0) deadlines_.reset();  // a new delayed deadline
-  CRONQ_ASSIGN_OR_RETURN(std::vector<Reply> rs, EvalMany(kEnqueue, std::move(calls)));
+  return calls;
+}
+
+Result<std::vector<EnqueueResult>> RedisStore::ReadEnqueued(const std::vector<Reply>& rs,
+                                                           const std::vector<size_t>& sizes) {
   std::vector<EnqueueResult> out;
-  out.reserve(jobs.size());
-  for (size_t c = 0; c < rs.size(); ++c) {
+  for (size_t c = 0; c < sizes.size(); ++c) {
     const Reply& r = rs[c];
     if (r.Size() != 3 * sizes[c]) return Poison(Status::Internal("redis: bad enqueue reply"));
     for (size_t i = 0; i < r.Size(); i += 3)
@@ -291,13 +325,21 @@ Result<std::vector<EnqueueResult>> RedisStore::EnqueueBatch(std::string_view que
 // ---- workers --------------------------------------------------------------
 
 Result<std::vector<Lease>> RedisStore::LeaseNext(const FetchSpec& spec, TimeMs now) {
+  CRONQ_ASSIGN_OR_RETURN(Reply r, Eval(kLease, LeaseCall(spec, now)));
+  return ReadLeases(spec, r);
+}
+
+Args RedisStore::LeaseCall(const FetchSpec& spec, TimeMs now) {
   Args a{spec.queue, std::to_string(now), std::to_string(spec.lock_ms), spec.worker, std::to_string(spec.max)};
   for (int i = 0; i < spec.max; ++i) a.push_back(RandomHex());
   a.push_back(spec.push ? "1" : "0");
   a.push_back(std::to_string(spec.max_active));
   a.push_back(std::to_string(spec.rate.max));
   a.push_back(std::to_string(spec.rate.per));
-  CRONQ_ASSIGN_OR_RETURN(Reply r, Eval(kLease, std::move(a)));
+  return a;
+}
+
+Result<std::vector<Lease>> RedisStore::ReadLeases(const FetchSpec& spec, const Reply& r) {
   if (r.get() && r.get()->type == REDIS_REPLY_INTEGER && r.Int() == -1)
     return Status::Conflict("queue " + spec.queue + " is a push queue: cronq delivers its jobs to its URL");
   std::vector<Lease> out;

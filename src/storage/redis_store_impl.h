@@ -29,6 +29,8 @@ class RedisStore final : public Store {
   Result<EnqueueResult> Enqueue(std::string_view queue, const NewJob& job, TimeMs now) override;
   Result<std::vector<EnqueueResult>> EnqueueBatch(std::string_view queue, const std::vector<NewJob>& jobs,
                                                   TimeMs now) override;
+  Result<EnqueuedAndLeased> EnqueueThenLease(std::string_view queue, const std::vector<NewJob>& jobs, TimeMs now,
+                                             const FetchSpec& then) override;
   Result<std::vector<Lease>> LeaseNext(const FetchSpec& spec, TimeMs now) override;
   Result<TimeMs> Extend(const ExtendSpec& spec, TimeMs now) override;
   Result<AttemptEnd> Complete(const CompleteSpec& spec, TimeMs now) override;
@@ -79,6 +81,15 @@ class RedisStore final : public Store {
   // Runs script `id` with the prefix and journal arguments in front of `args`.
   Result<Reply> Eval(ScriptId id, Args args);
   Result<std::vector<Reply>> EvalMany(ScriptId id, std::vector<Args> calls);
+  // Calls of different scripts in one pipeline, run in order.
+  Result<std::vector<Reply>> EvalMany(std::vector<std::pair<ScriptId, Args>> calls);
+  // The enqueue script's calls for `jobs` (one per chunk, `sizes` its jobs) and
+  // the reading of their replies; the lease script's call and its reply's.
+  std::vector<Args> EnqueueCalls(std::string_view queue, const std::vector<NewJob>& jobs, TimeMs now,
+                                 std::vector<size_t>& sizes);
+  Result<std::vector<EnqueueResult>> ReadEnqueued(const std::vector<Reply>& rs, const std::vector<size_t>& sizes);
+  Args LeaseCall(const FetchSpec& spec, TimeMs now);
+  Result<std::vector<Lease>> ReadLeases(const FetchSpec& spec, const Reply& r);
   Args Head() const;
   // Any connection or script error poisons the batch: Commit() then refuses and rolls back.
   Status Poison(Status st);

@@ -17,6 +17,12 @@ Result<std::vector<EnqueueResult>> Store::EnqueueBatch(std::string_view queue, c
   return out;
 }
 
+Result<Store::EnqueuedAndLeased> Store::EnqueueThenLease(std::string_view queue, const std::vector<NewJob>& jobs,
+                                                        TimeMs now, const FetchSpec& then) {
+  CRONQ_ASSIGN_OR_RETURN(std::vector<EnqueueResult> added, EnqueueBatch(queue, jobs, now));
+  return EnqueuedAndLeased{std::move(added), LeaseNext(then, now)};
+}
+
 std::vector<Result<AttemptEnd>> Store::CompleteBatch(const std::vector<CompleteSpec>& specs, TimeMs now) {
   std::vector<Result<AttemptEnd>> out;
   out.reserve(specs.size());

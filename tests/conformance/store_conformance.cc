@@ -162,6 +162,41 @@ TEST_P(Conformance, EnqueueBatchKeepsOrderAndDuplicates) {
   EXPECT_EQ(first[1].name, "b");
 }
 
+// What the engine does for a fetch parked on the queue: the lease follows the
+// enqueue in the same step, and sees the jobs it just added.
+TEST_P(Conformance, EnqueueThenLeaseLeasesWhatItAdded) {
+  JobOptions later;
+  later.delay = 1000;
+  std::vector<NewJob> jobs = {{"a", "1", {}}, {"b", "2", later}, {"c", "3", {}}};
+  auto r = Batch([&](Store& s) { return s.EnqueueThenLease("q", jobs, kT0, FetchSpec{"q", 5, 10'000, "w1"}); });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->added.size(), 3u);
+  EXPECT_EQ(r->added[1].state, JobState::kDelayed);
+  ASSERT_TRUE(r->leased.ok()) << r->leased.status().ToString();
+  ASSERT_EQ(r->leased->size(), 2u);  // not the delayed one
+  EXPECT_EQ((*r->leased)[0].id, r->added[0].id);
+  EXPECT_EQ((*r->leased)[1].id, r->added[2].id);
+  EXPECT_EQ((*r->leased)[1].lease_expires, kT0 + 10'000);
+  EXPECT_FALSE((*r->leased)[0].token.empty());
+  EXPECT_EQ(Counts("q"), C(0, 1, 2, 0, 0));
+  EXPECT_TRUE(Done((*r->leased)[0], kT0 + 1).ok());
+
+  // A paused queue keeps its new job: the lease answers nothing, not an error.
+  ASSERT_TRUE(Batch([&](Store& s) { return s.SetPaused("q", true, kT0); }).ok());
+  auto paused = Batch([&](Store& s) { return s.EnqueueThenLease("q", {{"d", "4", {}}}, kT0, FetchSpec{"q", 1, 10'000, "w1"}); });
+  ASSERT_TRUE(paused.ok()) << paused.status().ToString();
+  ASSERT_TRUE(paused->leased.ok());
+  EXPECT_TRUE(paused->leased->empty());
+  EXPECT_EQ(Get("q", paused->added[0].id).state, JobState::kWaiting);
+
+  // Another queue's fetch leases from that queue, not from the one added to.
+  Add("other", "o");
+  auto elsewhere = Batch([&](Store& s) { return s.EnqueueThenLease("q", {{"e", "5", {}}}, kT0, FetchSpec{"other", 1, 10'000, "w1"}); });
+  ASSERT_TRUE(elsewhere.ok() && elsewhere->leased.ok());
+  ASSERT_EQ(elsewhere->leased->size(), 1u);
+  EXPECT_EQ((*elsewhere->leased)[0].name, "o");
+}
+
 TEST_P(Conformance, CompleteBatchAnswersEachEntry) {
   for (int i = 0; i < 3; ++i) Add("q", "x");
   std::vector<Lease> ls = Take("q", 3);
