@@ -15,6 +15,13 @@ namespace {
 constexpr const char* kPrelude = R"LUA(
 local P, JK = ARGV[1], ARGV[2]
 local function num(x) return string.format('%.0f', x) end
+-- The decimal string after the integer string s, formatted once per value and call.
+local NEXT = {}
+local function next_int(s)
+  local r = NEXT[s]
+  if not r then r = num(s + 1); NEXT[s] = r end
+  return r
+end
 -- Journal entries are gathered and appended with one RPUSH when the script ends,
 -- also when it fails half-way (see ScriptSource). An entry is a packed string, or
 -- a table still being filled (one entry for many jobs, e.g. HSETS), packed then.
@@ -401,12 +408,13 @@ if nw > 0 then  -- the waiting picks are the head of `wait`
 end
 -- The loop below runs once per job: it passes strings (not numbers) to
 -- redis.call, formats each number once, and gathers the journal's entries for
--- the job hashes into one HSETS entry (packed once, when the script ends).
+-- the job hashes into one HSETS entry (packed once, when the script ends), or,
+-- for jobs never leased before, into one LEASED0 entry of (key, state) pairs.
 local n = #pseq
 local out, act, actm = {}, {}, {}
 local journal = JK ~= ''
-local hj = {'HSETS'}
-if journal then UNDO[#UNDO + 1] = hj end
+local hj, fresh = {'HSETS'}, {'LEASED0'}
+if journal then UNDO[#UNDO + 1] = hj; UNDO[#UNDO + 1] = fresh end
 local snow, sexp = num(now), num(now + lock)
 for i = 1, n do
   local seq = pseq[i]
@@ -421,9 +429,11 @@ for i = 1, n do
   local timeout = tonumber(f[6] or '0')
   local exp, byt = sexp, '0'
   if timeout > 0 and timeout <= lock then exp = num(now + timeout); byt = '1' end
-  local ln = num(f[8] + 1)
+  local ln = next_int(f[8])
   local token = ln .. '.' .. ARGV[7 + i]
-  if journal then
+  if journal and f[8] == '0' and not (f[12] or f[13] or f[14] or f[15] or f[16]) then
+    fresh[#fresh + 1] = jk; fresh[#fresh + 1] = f[11]  -- never leased before
+  elseif journal then
     local h = #hj
     hj[h + 1] = jk; hj[h + 2] = 7
     hj[h + 3] = 's'; hj[h + 4] = f[11]; hj[h + 5] = 'ln'; hj[h + 6] = f[8]; hj[h + 7] = 'tk'; hj[h + 8] = f[12]
@@ -486,6 +496,7 @@ return {0, num(exp)}
 // Ends attempts, each under its lease token, in order. ARGV[3] now, [4] "1": only
 // if the lease has expired; then 10 fields per attempt: queue, id, token, kind
 // (complete | fail | stall), state after, outcome, run_at, message, stack, result.
+// [4] "c": completions only, 4 fields each: queue, id, token, result.
 // -> one reply per attempt: {0, name, attempt, started_at} | {1} not found |
 // {2, state} stale | {3} not expired; then {delayed, expire}: the earliest
 // deadline the call added to `delayed` (a retry's run_at) and to `expire` (a
@@ -510,12 +521,13 @@ local function count(qk, f, d)
   counts[qk][f] = (counts[qk][f] or 0) + d
 end
 -- The journal entries of the job hashes and attempt lists written between two
--- flush() calls are gathered into one HSETS and one RPOPS entry (see flush_undo).
+-- flush() calls are gathered into one DONE, one HSETS and one RPOPS entry (see
+-- flush_undo and kRollback).
 local journal = JK ~= ''
-local hj, rj
+local dj, hj, rj
 local function gather()
-  hj, rj = {'HSETS'}, {'RPOPS'}
-  if journal then UNDO[#UNDO + 1] = hj; UNDO[#UNDO + 1] = rj end
+  dj, hj, rj = {'DONE'}, {'HSETS'}, {'RPOPS'}
+  if journal then UNDO[#UNDO + 1] = dj; UNDO[#UNDO + 1] = hj; UNDO[#UNDO + 1] = rj end
 end
 gather()
 -- Writes the gathered index moves.
@@ -539,8 +551,11 @@ local function flush()
   gather()  -- later entries come after the ones flushed here
 end
 local snow = num(now)
+-- The job fields read: a completion needs the first 14, the other kinds all.
+local fields = {'s', 'tk', 'a', 'sa', 'w', 'n', 'sc', 'sd', 'kc', 'le', 'q', 'lt', 'fa', 'res', 'st', 'kf', 'p', 'fr',
+                'stk', 'r'}
 -- Where each field written below is in the HMGET's reply (its previous value).
-local at = {s = 1, tk = 2, a = 3, st = 4, le = 13, lt = 15, fa = 16, res = 17, fr = 18, stk = 19, r = 20}
+local at = {s = 1, tk = 2, a = 3, le = 10, lt = 12, fa = 13, res = 14, st = 15, fr = 18, stk = 19, r = 20}
 -- A field of an attempt record: length-prefixed, the prefixes cached.
 local prefixes = {}
 local function lp(v)
@@ -548,6 +563,8 @@ local function lp(v)
   if not p then p = #v .. ':'; prefixes[#v] = p end
   return p .. v
 end
+local lsnow = lp(snow)
+local write, finished
 local function one(q, id, token, kind, tos, outcome, runat, msg, stack, result)
   -- resolve() and hput() folded into one HMGET: it checks the queue of a numeric
   -- id and reads the previous values of every field written below.
@@ -555,15 +572,35 @@ local function one(q, id, token, kind, tos, outcome, runat, msg, stack, result)
   if not string.match(id, '^[1-9]%d*$') then seq = redis.call('HGET', qkey(q) .. '/ids', id) end
   if not seq then return {1} end
   local jk = P .. 'j/' .. seq
-  local f = redis.call('HMGET', jk, 's', 'tk', 'a', 'st', 'sa', 'w', 'n', 'sc', 'sd', 'kc', 'kf', 'p', 'le', 'q', 'lt',
-                       'fa', 'res', 'fr', 'stk', 'r')
-  if f[14] ~= q then return {1} end
+  local f = redis.call('HMGET', jk, unpack(fields, 1, kind == 'complete' and 14 or 20))
+  if f[11] ~= q then return {1} end
   if f[1] ~= '2' or f[2] ~= token then return {2, f[1] or ''} end
   if only_expired and tonumber(redis.call('ZSCORE', P .. 'active', seq) or '0') > now then return {3} end
   local to = tonumber(tos)
-  local attempt = f[3] + 1
-  local sattempt = num(attempt)
+  local sattempt = next_int(f[3])
   local final = to == 3 or to == 4
+  if kind == 'complete' and final and not f[13] and not f[14] then
+    -- The usual completion (no finished time or result before): its journal
+    -- entry is positional, DONE {key, tk, le, lt, a}, restoring s = 2 and
+    -- deleting fa and res.
+    if journal then
+      local d = #dj
+      dj[d + 1] = jk; dj[d + 2] = f[2]; dj[d + 3] = f[10]; dj[d + 4] = f[12]; dj[d + 5] = f[3]
+    end
+    if result ~= '' then
+      redis.call('HSET', jk, 's', tos, 'fa', snow, 'a', sattempt, 'res', result)
+    else
+      redis.call('HSET', jk, 's', tos, 'fa', snow, 'a', sattempt)
+    end
+    redis.call('HDEL', jk, 'tk', 'le', 'lt')
+  else
+    write(jk, f, kind, tos, to, final, sattempt, runat, msg, stack, result)
+  end
+  finished(q, seq, jk, f, kind, to, tos, final, sattempt, outcome, runat, msg, stack)
+  return {0, f[6], f[3] + 1, f[4]}
+end
+-- Writes the job hash of an ended attempt, with its journal entry (HSETS).
+write = function(jk, f, kind, tos, to, final, sattempt, runat, msg, stack, result)
   -- The fields written, in pairs; false deletes the field.
   local t = {'s', tos, 'tk', false, 'le', false, 'lt', false, 'fa', final and snow}
   if kind == 'complete' then
@@ -572,7 +609,7 @@ local function one(q, id, token, kind, tos, outcome, runat, msg, stack, result)
     t[11] = 'a'; t[12] = sattempt; t[13] = 'fr'; t[14] = msg ~= '' and msg; t[15] = 'stk'; t[16] = stack ~= '' and stack
     t[17] = 'r'; t[18] = to == 1 and runat
   else
-    t[11] = 'st'; t[12] = num(f[4] + 1)
+    t[11] = 'st'; t[12] = num(f[15] + 1)
     if to == 4 then t[13] = 'fr'; t[14] = msg end
   end
   -- A field absent before and deleted now is left out of the HDEL and the journal.
@@ -592,33 +629,37 @@ local function one(q, id, token, kind, tos, outcome, runat, msg, stack, result)
   if journal then hj[h + 2] = nj end
   redis.call('HSET', unpack(set))
   if #del > 1 then redis.call('HDEL', unpack(del)) end
+end
+-- After the job hash: the attempt record, then the index moves (gathered for a
+-- plain job, at once for one with retention or a schedule slot).
+finished = function(q, seq, jk, f, kind, to, tos, final, sattempt, outcome, runat, msg, stack)
   local score = seq
-  if to == 0 then score = f[12] elseif to == 1 then score = runat end
+  if to == 0 then score = f[17] elseif to == 1 then score = runat end
   local ak = jk .. '/att'
   local amsg, astack = msg, stack
   if kind == 'complete' then amsg = '' end
   if kind ~= 'fail' then astack = '' end
-  redis.call('RPUSH', ak, lp(sattempt) .. lp(tostring(f[5])) .. lp(snow) .. lp(outcome) .. lp(amsg) .. lp(astack) ..
-                          lp(f[6] or ''))
+  redis.call('RPUSH', ak, lp(sattempt) .. lp(tostring(f[4])) .. lsnow .. lp(outcome) .. lp(amsg) .. lp(astack) ..
+                          lp(f[5] or ''))
   if journal then rj[#rj + 1] = ak end
-  local keep = f[11]
-  if to == 3 then keep = f[10] end
+  local keep = f[16]
+  if to == 3 then keep = f[9] end
   if to == 1 then dmin = earliest(dmin, tonumber(runat)) end
   if final and keep then
     local age = tonumber(string.match(keep, '^%-?%d+,(%-?%d+)$') or '-1')
     if age >= 0 then emin = earliest(emin, now + age) end
   end
-  if (final and keep and keep ~= '') or (f[8] and f[8] ~= '') then
+  if (final and keep and keep ~= '') or (f[7] and f[7] ~= '') then
     flush()  -- retain() and settle() read the indexes: bring them up to date first
     move(q, seq, 2, to, score)
     if final then
       local status = 2
       if to == 3 then status = 1 end
-      settle(f[8], f[9], status, nil)
+      settle(f[7], f[8], status, nil)
       retain(q, seq, to, keep, now)
     end
   else
-    gone[#gone + 1] = f[13] or snow; gone[#gone + 1] = seq; gonem[#gonem + 1] = seq
+    gone[#gone + 1] = f[10] or snow; gone[#gone + 1] = seq; gonem[#gonem + 1] = seq
     local k, m = idx(q, seq, to)
     local a = adds[k]
     if not a then a = {}; adds[k] = a end
@@ -633,11 +674,16 @@ local function one(q, id, token, kind, tos, outcome, runat, msg, stack, result)
     count(qk, 'c2', -1)
     count(qk, 'c' .. tos, 1)
   end
-  return {0, f[7], attempt, f[5]}
 end
-for i = 5, #ARGV, 10 do
-  out[#out + 1] = one(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6],
-                      ARGV[i + 7], ARGV[i + 8], ARGV[i + 9])
+if ARGV[4] == 'c' then
+  for i = 5, #ARGV, 4 do
+    out[#out + 1] = one(ARGV[i], ARGV[i + 1], ARGV[i + 2], 'complete', '3', '1', '0', '', '', ARGV[i + 3])
+  end
+else
+  for i = 5, #ARGV, 10 do
+    out[#out + 1] = one(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6],
+                        ARGV[i + 7], ARGV[i + 8], ARGV[i + 9])
+  end
 end
 flush()
 out[#out + 1] = {dmin, emin}
@@ -902,6 +948,21 @@ for i = #es, 1, -1 do
     end
   elseif c == 'RPOPS' then  -- {'RPOPS', key, key, ...}
     for j = 2, #e do redis.call('RPOP', e[j]) end
+  elseif c == 'LEASED0' then  -- {'LEASED0', key, state, ...}: jobs leased for the first time
+    for j = 2, #e, 2 do
+      redis.call('HSET', e[j], 's', e[j + 1], 'ln', '0')
+      redis.call('HDEL', e[j], 'tk', 'le', 'lt', 'sa', 'w')
+    end
+  elseif c == 'DONE' then  -- {'DONE', key, tk, le, lt, a, ...}: completions (s was 2, no fa or res)
+    for j = 2, #e, 5 do
+      local k = e[j]
+      redis.call('HSET', k, 's', '2', 'tk', e[j + 1])
+      for x = 2, 4 do
+        local fld = x == 2 and 'le' or x == 3 and 'lt' or 'a'
+        if e[j + x] then redis.call('HSET', k, fld, e[j + x]) else redis.call('HDEL', k, fld) end
+      end
+      redis.call('HDEL', k, 'fa', 'res')
+    end
   else
     redis.call(unpack(e))
   end
