@@ -33,7 +33,6 @@ Api::Api(Engine& engine, const TokenSet& tokens, Clock& clock, ApiOptions option
       tokens_(tokens),
       clock_(clock),
       opt_(std::move(options)),
-      sessions_(opt_.session_ttl),
       logins_(opt_.login),
       events_(engine, clock, opt_.events_interval) {
   using S = Scope;
@@ -92,35 +91,48 @@ Actor Api::ActorOf(const Ctx& c) {
   return Actor{c.token->name, std::string(ScopeName(c.token->scope))};
 }
 
-// A bearer token wins; without one, the dashboard's session cookie. A request
-// that changes state with the cookie must carry the session's CSRF token in
-// X-CSRF-Token: a page on another site can make the browser send the cookie
-// (SameSite=Strict already stops most of that), but cannot read the token.
-Status Api::Authenticate(Ctx& c) {
-  std::string_view authorization = c.req.Header("authorization");
+// A bearer token wins; without one, the dashboard's session cookie, looked up in
+// the store (so any replica knows it). A request that changes state with the
+// cookie must carry the session's CSRF token in X-CSRF-Token: a page on another
+// site can make the browser send the cookie (SameSite=Strict already stops most
+// of that), but cannot read the token. Runs `next` once authenticated (at once
+// for a bearer token, from the store's answer for a cookie), else answers.
+void Api::Authenticate(const std::shared_ptr<Ctx>& c, std::function<void()> next) {
+  std::string_view authorization = c->req.Header("authorization");
   if (!authorization.empty()) {
     Result<const Token*> tok = tokens_.Authenticate(authorization);
-    if (!tok.ok()) return tok.status();
-    c.token = *tok;
-    return Status::Ok();
+    if (!tok.ok()) return c->Error(tok.status());
+    c->token = *tok;
+    return next();
   }
-  std::string_view sid = CookieValue(c.req.Header("cookie"), kSessionCookie);
-  if (sid.empty()) return Status::Unauthenticated("missing Authorization: Bearer <token> header");
-  std::optional<UiSession> s = sessions_.Find(sid, c.now);
-  if (!s) return Status::Unauthenticated("the session has ended: log in again");
-  const std::string& m = c.req.method;
-  if (m != "GET" && m != "HEAD" && !SameSecret(c.req.Header("x-csrf-token"), s->csrf))
-    return Status::PermissionDenied("missing or wrong X-CSRF-Token header (requests made with the session cookie "
-                                    "must carry the session's CSRF token)");
-  c.token = s->token;
-  c.via_session = true;
-  c.session_id = s->id;
-  c.csrf = s->csrf;
-  return Status::Ok();
+  std::string_view sid = CookieValue(c->req.Header("cookie"), kSessionCookie);
+  if (sid.empty()) return c->Error(Status::Unauthenticated("missing Authorization: Bearer <token> header"));
+  std::string key = SessionKey(sid);
+  if (key.empty()) return c->Error(Status::Unauthenticated("the session has ended: log in again"));
+  engine_.GetSession(key, [this, c, key, next = std::move(next)](Result<std::optional<SessionRecord>> r) {
+    if (!r.ok()) return c->Error(r.status());
+    const Token* tok = *r ? tokens_.FindByFingerprint((*r)->token) : nullptr;
+    if (!tok) return c->Error(Status::Unauthenticated("the session has ended: log in again"));
+    const std::string& m = c->req.method;
+    if (m != "GET" && m != "HEAD" && !SameSecret(c->req.Header("x-csrf-token"), (*r)->csrf))
+      return c->Error(Status::PermissionDenied("missing or wrong X-CSRF-Token header (requests made with the session "
+                                               "cookie must carry the session's CSRF token)"));
+    // Each use keeps the session for the time-to-live again; written at most once
+    // every kSessionRefresh, not at every request, and only if it still exists (a
+    // logout meanwhile stays a logout).
+    if ((*r)->expires - c->now < opt_.session_ttl - kSessionRefresh) {
+      engine_.PutSession(key, SessionRecord{(*r)->token, (*r)->csrf, c->now + opt_.session_ttl},
+                         /*only_existing=*/true, [](Result<Empty>) {});
+    }
+    c->token = tok;
+    c->via_session = true;
+    c->session_key = key;
+    c->csrf = (*r)->csrf;
+    next();
+  });
 }
 
 void Api::Handle(net::HttpRequest&& req, net::Responder respond) {
-  using S = Scope;
   auto ctx = std::make_shared<Ctx>();
   ctx->req = std::move(req);
   ctx->respond = std::move(respond);
@@ -143,38 +155,48 @@ void Api::Handle(net::HttpRequest&& req, net::Responder respond) {
     path_matched = true;
     if (r.method != ctx->req.method) continue;
     ctx->route = ri;
-    if (!r.open) {
-      if (Status st = Authenticate(*ctx); !st.ok()) return ctx->Error(st);
-      const Token* tok = ctx->token;
-      if (!Allows(tok->scope, r.scope)) {
-        return ctx->Error(Status::PermissionDenied("token '" + tok->name + "' has scope " +
-                                                   std::string(ScopeName(tok->scope)) + "; this needs " +
-                                                   std::string(ScopeName(r.scope))));
-      }
-    }
-    if (!q.empty() && r.pattern.size() > 1 && r.pattern[1] == "queues" && q.rfind("cronq:", 0) == 0 && r.scope != S::kRead &&
-        r.scope != S::kAdmin) {  // internal queues: cronq alone enqueues and works them
-      return ctx->Error(Status::PermissionDenied("queue " + q + " is internal to cronq: it can be read, and admins "
-                                                 "may retry or remove its jobs"));
-    }
-    if (!q.empty()) {  // schedule names follow the queue-name rules
-      Status st = ValidateQueueName(q);
-      if (!st.ok()) {
-        return ctx->Error(r.pattern[1] == "schedules"
-                              ? Status::InvalidArgument("bad schedule name: names follow the queue-name rules (" +
-                                                        st.message() + ")")
-                              : st);
-      }
-    }
-    if (r.pattern.size() >= 5 && r.pattern[1] == "queues" && r.pattern[4] == ":id" && id.empty()) return ctx->Error(Status::InvalidArgument("job id is empty"));
-    ctx->queue = std::move(q);
-    ctx->id = std::move(id);
-    ctx->self = ctx;
-    (this->*r.fn)(*ctx);
-    return;
+    auto dispatch = [this, ctx, q = std::move(q), id = std::move(id)]() mutable {
+      Dispatch(ctx, std::move(q), std::move(id));
+    };
+    if (r.open) return dispatch();
+    return Authenticate(ctx, std::move(dispatch));
   }
   if (path_matched) return ctx->Error(ErrorResponse(405, "method_not_allowed", "method not allowed on this path"));
   ctx->Error(ErrorResponse(404, "not_found", "no such endpoint: " + ctx->req.method + " " + ctx->req.path));
+}
+
+// The rest of Handle once the request is authenticated (or needs no token): the
+// scope, the queue or schedule name, then the handler.
+void Api::Dispatch(const std::shared_ptr<Ctx>& ctx, std::string q, std::string id) {
+  using S = Scope;
+  const Route& r = routes_[ctx->route];
+  if (!r.open) {
+    const Token* tok = ctx->token;
+    if (!Allows(tok->scope, r.scope)) {
+      return ctx->Error(Status::PermissionDenied("token '" + tok->name + "' has scope " +
+                                                 std::string(ScopeName(tok->scope)) + "; this needs " +
+                                                 std::string(ScopeName(r.scope))));
+    }
+  }
+  if (!q.empty() && r.pattern.size() > 1 && r.pattern[1] == "queues" && q.rfind("cronq:", 0) == 0 && r.scope != S::kRead &&
+      r.scope != S::kAdmin) {  // internal queues: cronq alone enqueues and works them
+    return ctx->Error(Status::PermissionDenied("queue " + q + " is internal to cronq: it can be read, and admins "
+                                               "may retry or remove its jobs"));
+  }
+  if (!q.empty()) {  // schedule names follow the queue-name rules
+    Status st = ValidateQueueName(q);
+    if (!st.ok()) {
+      return ctx->Error(r.pattern[1] == "schedules"
+                            ? Status::InvalidArgument("bad schedule name: names follow the queue-name rules (" +
+                                                      st.message() + ")")
+                            : st);
+    }
+  }
+  if (r.pattern.size() >= 5 && r.pattern[1] == "queues" && r.pattern[4] == ":id" && id.empty()) return ctx->Error(Status::InvalidArgument("job id is empty"));
+  ctx->queue = std::move(q);
+  ctx->id = std::move(id);
+  ctx->self = ctx;
+  (this->*r.fn)(*ctx);
 }
 
 // ---- Ctx --------------------------------------------------------------------

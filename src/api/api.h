@@ -22,6 +22,9 @@
 
 namespace cronq::api {
 
+// A session used again is extended in the store at most this often.
+inline constexpr Millis kSessionRefresh = 10 * 60 * 1000;
+
 struct ApiOptions {
   std::string version = "0.1.0";
   Millis session_ttl = 12 * 3600 * 1000;  // dashboard sessions end after this long unused
@@ -93,15 +96,17 @@ class Api {
   void Events(Ctx& c);
   // Who is acting, for the audit log.
   static Actor ActorOf(const Ctx& c);
-  // Authenticates by bearer token or session cookie; checks CSRF for cookie writes.
-  Status Authenticate(Ctx& c);
+  // Authenticates by bearer token or session cookie (checking CSRF for cookie
+  // writes), then runs `next`; answers the error instead.
+  void Authenticate(const std::shared_ptr<Ctx>& c, std::function<void()> next);
+  // Checks the route's scope and names, then runs its handler.
+  void Dispatch(const std::shared_ptr<Ctx>& ctx, std::string q, std::string id);
 
   Engine& engine_;
   const TokenSet& tokens_;
   Clock& clock_;
   ApiOptions opt_;
   std::vector<Route> routes_;
-  SessionStore sessions_;
   LoginLimiter logins_;
   EventHub events_;
   // Answers per (route, status), indexed [route][slot of kCountedStatuses].

@@ -16,7 +16,7 @@ struct Api::Ctx {
   TimeMs now = 0;
   const Token* token = nullptr;
   bool via_session = false;  // authenticated by the dashboard's session cookie
-  std::string session_id, csrf;
+  std::string session_key, csrf;  // the session's store key (SessionKey) and CSRF token
   Api* api = nullptr;
   size_t route = 0;  // index into routes_, for /metrics
   std::string queue, id;

@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include "api/session.h"
+
 namespace cronq::api {
 
 std::optional<Scope> ParseScope(std::string_view s) {
@@ -41,6 +43,12 @@ Result<const Token*> TokenSet::Authenticate(std::string_view authorization) cons
   }
   if (!found) return Status::Unauthenticated("unknown token");
   return found;
+}
+
+const Token* TokenSet::FindByFingerprint(std::string_view fingerprint) const {
+  for (const Token& t : tokens_)
+    if (TokenFingerprint(t.secret) == fingerprint) return &t;
+  return nullptr;
 }
 
 }  // namespace cronq::api

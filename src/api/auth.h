@@ -36,6 +36,8 @@ class TokenSet {
   explicit TokenSet(std::vector<Token> tokens) : tokens_(std::move(tokens)) {}
   // Finds the token named by an "Authorization: Bearer <secret>" header value.
   Result<const Token*> Authenticate(std::string_view authorization) const;
+  // The token whose secret has this TokenFingerprint (api/session.h), or nullptr.
+  const Token* FindByFingerprint(std::string_view fingerprint) const;
 
  private:
   std::vector<Token> tokens_;

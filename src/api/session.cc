@@ -2,61 +2,44 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <stdexcept>
 
 namespace cronq::api {
 namespace {
 
-std::string RandomHex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1)
-    throw std::runtime_error("no random bytes for a session id");
+std::string Hex(const unsigned char* p, size_t n) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(bytes * 2);
-  for (unsigned char c : raw) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
+  out.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    out += kHex[p[i] >> 4];
+    out += kHex[p[i] & 15];
   }
   return out;
 }
 
+std::string RandomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1)
+    throw std::runtime_error("no random bytes for a session id");
+  return Hex(reinterpret_cast<const unsigned char*>(raw.data()), bytes);
+}
+
+std::string Sha256Hex(std::string_view s) {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), md);
+  return Hex(md, sizeof md);
+}
+
 }  // namespace
 
-UiSession SessionStore::Create(const Token* token, TimeMs now) {
-  UiSession s{RandomHex(32), RandomHex(32), token, now + ttl_};
-  std::lock_guard lk(mu_);
-  if (sessions_.size() >= max_) {  // drop the expired ones; if still full, the oldest-expiring one
-    for (auto it = sessions_.begin(); it != sessions_.end();) it = it->second.expires <= now ? sessions_.erase(it) : std::next(it);
-    if (sessions_.size() >= max_) {
-      auto oldest = sessions_.begin();
-      for (auto it = sessions_.begin(); it != sessions_.end(); ++it)
-        if (it->second.expires < oldest->second.expires) oldest = it;
-      sessions_.erase(oldest);
-    }
-  }
-  sessions_[s.id] = s;
-  return s;
-}
+NewSession MakeSession() { return NewSession{RandomHex(32), RandomHex(32)}; }
 
-std::optional<UiSession> SessionStore::Find(std::string_view id, TimeMs now) {
-  if (id.size() != 64) return std::nullopt;
-  std::lock_guard lk(mu_);
-  auto it = sessions_.find(std::string(id));
-  if (it == sessions_.end()) return std::nullopt;
-  if (it->second.expires <= now) {
-    sessions_.erase(it);
-    return std::nullopt;
-  }
-  it->second.expires = now + ttl_;
-  return it->second;
-}
+std::string SessionKey(std::string_view id) { return id.size() == 64 ? Sha256Hex(id) : std::string(); }
 
-void SessionStore::Remove(std::string_view id) {
-  std::lock_guard lk(mu_);
-  sessions_.erase(std::string(id));
-}
+std::string TokenFingerprint(std::string_view secret) { return Sha256Hex(secret); }
 
 std::string_view CookieValue(std::string_view header, std::string_view name) {
   size_t i = 0;

@@ -64,12 +64,17 @@ void Api::Login(Ctx& c) {
     logins_.Failed(client, c.now);
     return c.Error(tok.status());
   }
-  UiSession s = sessions_.Create(*tok, c.now);
-  net::HttpResponse r;
-  r.status = 200;
-  r.headers = {{"Set-Cookie", SessionCookie(c.req, s.id, sessions_.ttl())}, {"Cache-Control", "no-store"}};
-  r.body = SessionJson(**tok, s.csrf).dump();
-  c.Send(std::move(r));
+  const Token* token = *tok;
+  NewSession s = MakeSession();
+  SessionRecord rec{TokenFingerprint(token->secret), s.csrf, c.now + opt_.session_ttl};
+  engine_.PutSession(SessionKey(s.id), std::move(rec), /*only_existing=*/false,
+                     c.Then<Empty>([token, s, ttl = opt_.session_ttl](Ctx& c, Empty) {
+                       net::HttpResponse r;
+                       r.status = 200;
+                       r.headers = {{"Set-Cookie", SessionCookie(c.req, s.id, ttl)}, {"Cache-Control", "no-store"}};
+                       r.body = SessionJson(*token, s.csrf).dump();
+                       c.Send(std::move(r));
+                     }));
 }
 
 // GET /v1/session: who this is; with a cookie, also the CSRF token (a reloaded
@@ -82,11 +87,14 @@ void Api::WhoAmI(Ctx& c) {
 }
 
 void Api::Logout(Ctx& c) {
-  if (c.via_session) sessions_.Remove(c.session_id);
-  net::HttpResponse r;
-  r.headers = {{"Set-Cookie", SessionCookie(c.req, "", 0)}};
-  r.body = R"({"ok":true})";
-  c.Send(std::move(r));
+  auto done = [](Ctx& c, Empty) {
+    net::HttpResponse r;
+    r.headers = {{"Set-Cookie", SessionCookie(c.req, "", 0)}};
+    r.body = R"({"ok":true})";
+    c.Send(std::move(r));
+  };
+  if (!c.via_session) return done(c, Empty{});
+  engine_.DeleteSession(c.session_key, c.Then<Empty>(done));
 }
 
 void Api::ListAudit(Ctx& c) {

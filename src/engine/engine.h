@@ -172,6 +172,11 @@ class Engine {
   // Moves up to `limit` failed jobs back to waiting.
   void RetryAllFailed(std::string queue, int limit, Callback<BulkResult> cb, Actor who = {});
   void ListAudit(AuditQuery q, Callback<AuditPage> cb);
+  // Dashboard sessions, kept in the store (Store::PutSession): a login or an
+  // extension, a lookup at the engine's clock, a logout.
+  void PutSession(std::string key, SessionRecord s, bool only_existing, Callback<Empty> cb);
+  void GetSession(std::string key, Callback<std::optional<SessionRecord>> cb);
+  void DeleteSession(std::string key, Callback<Empty> cb);
   // Creates the queue if needed, applies `update` in one batch (with one audit
   // entry, "queue.put") and answers the queue as it is then.
   void UpdateQueue(std::string queue, QueueUpdate update, Callback<QueueInfo> cb, Actor who = {});

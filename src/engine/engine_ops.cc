@@ -248,6 +248,27 @@ void Engine::ListAudit(AuditQuery q, Callback<AuditPage> cb) {
   Submit<AuditPage>(std::move(cb), [q = std::move(q)](Store& s, TimeMs, Batch&) { return s.ListAudit(q); });
 }
 
+void Engine::PutSession(std::string key, SessionRecord r, bool only_existing, Callback<Empty> cb) {
+  Submit<Empty>(std::move(cb), [key = std::move(key), r = std::move(r), only_existing](Store& s, TimeMs now,
+                                                                                       Batch&) -> Result<Empty> {
+    CRONQ_RETURN_IF_ERROR(s.PutSession(key, r, now, only_existing));
+    return Empty{};
+  });
+}
+
+void Engine::GetSession(std::string key, Callback<std::optional<SessionRecord>> cb) {
+  Submit<std::optional<SessionRecord>>(std::move(cb), [key = std::move(key)](Store& s, TimeMs now, Batch&) {
+    return s.GetSession(key, now);
+  });
+}
+
+void Engine::DeleteSession(std::string key, Callback<Empty> cb) {
+  Submit<Empty>(std::move(cb), [key = std::move(key)](Store& s, TimeMs, Batch&) -> Result<Empty> {
+    CRONQ_RETURN_IF_ERROR(s.DeleteSession(key));
+    return Empty{};
+  });
+}
+
 void Engine::GetJob(std::string queue, std::string id, Callback<Job> cb) {
   Submit<Job>(std::move(cb), [q = std::move(queue), id = std::move(id)](Store& s, TimeMs, Batch&) {
     return s.GetJob(q, id);

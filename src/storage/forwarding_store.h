@@ -67,6 +67,13 @@ class ForwardingStore : public Store {
   Status AdvanceSchedule(std::string_view n, std::optional<TimeMs> next) override { return t_->AdvanceSchedule(n, next); }
   Result<std::vector<SlotRecord>> ListSlots(std::string_view n, int limit) override { return t_->ListSlots(n, limit); }
   Status AppendAudit(const AuditEntry& e) override { return t_->AppendAudit(e); }
+  Status PutSession(std::string_view k, const SessionRecord& s, TimeMs now, bool only_existing) override {
+    return t_->PutSession(k, s, now, only_existing);
+  }
+  Result<std::optional<SessionRecord>> GetSession(std::string_view k, TimeMs now) override {
+    return t_->GetSession(k, now);
+  }
+  Status DeleteSession(std::string_view k) override { return t_->DeleteSession(k); }
   Result<AuditPage> ListAudit(const AuditQuery& q) override { return t_->ListAudit(q); }
   Result<Job> GetJob(std::string_view q, std::string_view id) override { return t_->GetJob(q, id); }
   Result<JobPage> ListJobs(std::string_view q, const JobQuery& query) override { return t_->ListJobs(q, query); }

@@ -13,6 +13,7 @@
 // the process alone). docs/storage-format.md has the details.
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 
 #include <spdlog/spdlog.h>
 
@@ -631,6 +632,41 @@ Result<std::vector<TimeMs>> RedisStore::WithdrawSlots(std::string_view name, Tim
 
 Status RedisStore::AppendAudit(const AuditEntry& e) {
   return Eval(kAuditAppend, {std::to_string(e.at), e.actor, e.scope, e.action, e.target, e.detail}).status();
+}
+
+// ---- dashboard sessions -----------------------------------------------------
+// One string per session, "<expires>\n<token fingerprint>\n<csrf>", that Redis drops when
+// it expires. Not journaled: a session written by a batch that then fails
+// is never handed out, and expires on its own.
+
+Status RedisStore::PutSession(std::string_view key, const SessionRecord& r, TimeMs now, bool only_existing) {
+  const std::string k = Key("session/" + std::string(key));
+  if (r.expires <= now) return DeleteSession(key);
+  // PX (time to live), not PXAT: Redis's clock need not agree with this one.
+  Args set{"SET", k, std::to_string(r.expires) + "\n" + r.token + "\n" + r.csrf, "PX", std::to_string(r.expires - now)};
+  if (only_existing) set.push_back("XX");
+  Result<Reply> rep = conn_.Run(set);
+  if (!rep.ok()) return Poison(rep.status());
+  return CheckReply(*rep);
+}
+
+Result<std::optional<SessionRecord>> RedisStore::GetSession(std::string_view key, TimeMs now) {
+  Result<Reply> rep = conn_.Run({"GET", Key("session/" + std::string(key))});
+  if (!rep.ok()) return Poison(rep.status());
+  CRONQ_RETURN_IF_ERROR(CheckReply(*rep));
+  if (rep->IsNil()) return std::optional<SessionRecord>();
+  const std::string v = rep->Str();
+  const size_t a = v.find('\n'), b = a == std::string::npos ? a : v.find('\n', a + 1);
+  if (b == std::string::npos) return Poison(Status::Internal("redis: bad session value"));
+  SessionRecord r{v.substr(a + 1, b - a - 1), v.substr(b + 1), std::strtoll(v.c_str(), nullptr, 10)};
+  if (r.expires <= now) return std::optional<SessionRecord>();
+  return std::optional<SessionRecord>(std::move(r));
+}
+
+Status RedisStore::DeleteSession(std::string_view key) {
+  Result<Reply> rep = conn_.Run({"DEL", Key("session/" + std::string(key))});
+  if (!rep.ok()) return Poison(rep.status());
+  return CheckReply(*rep);
 }
 
 }  // namespace redis

@@ -1,4 +1,5 @@
-// The audit log in SQLite: one append-only table, read newest first by seq.
+// The audit log and the dashboard sessions in SQLite: an append-only table read
+// newest first by seq, and one row per session.
 #include "storage/sqlite_store_impl.h"
 
 namespace cronq::sqlite {
@@ -31,6 +32,33 @@ Result<AuditPage> SqliteStore::ListAudit(const AuditQuery& q) {
   }
   CRONQ_RETURN_IF_ERROR(Poison(s.status()));
   return page;
+}
+
+// ---- dashboard sessions ---------------------------------------------------------
+
+Status SqliteStore::PutSession(std::string_view key, const SessionRecord& r, TimeMs now, bool only_existing) {
+  CRONQ_ASSIGN_OR_RETURN(Stmt d, db_->Prepare("DELETE FROM ui_sessions WHERE expires <= ?1"));
+  CRONQ_RETURN_IF_ERROR(Poison(d.Bind(1, now).Run()));
+  CRONQ_ASSIGN_OR_RETURN(
+      Stmt s, db_->Prepare(only_existing ? "UPDATE ui_sessions SET token = ?2, csrf = ?3, expires = ?4 WHERE key = ?1"
+                                         : "INSERT OR REPLACE INTO ui_sessions (key, token, csrf, expires) "
+                                           "VALUES (?1, ?2, ?3, ?4)"));
+  s.Bind(1, key).Bind(2, r.token).Bind(3, r.csrf).Bind(4, r.expires);
+  return Poison(s.Run());
+}
+
+Result<std::optional<SessionRecord>> SqliteStore::GetSession(std::string_view key, TimeMs now) {
+  CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT token, csrf, expires FROM ui_sessions "
+                                              "WHERE key = ?1 AND expires > ?2"));
+  std::optional<SessionRecord> out;
+  if (s.Bind(1, key).Bind(2, now).Step()) out = SessionRecord{s.Text(0), s.Text(1), s.Int(2)};
+  CRONQ_RETURN_IF_ERROR(Poison(s.status()));
+  return out;
+}
+
+Status SqliteStore::DeleteSession(std::string_view key) {
+  CRONQ_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("DELETE FROM ui_sessions WHERE key = ?1"));
+  return Poison(s.Bind(1, key).Run());
 }
 
 }  // namespace cronq::sqlite

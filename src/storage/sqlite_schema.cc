@@ -158,6 +158,17 @@ CREATE INDEX schedules_ahead ON schedules(next_due) WHERE paused = 0 AND next_du
     R"sql(
 CREATE INDEX jobs_due ON jobs(queue, run_at) WHERE state = 1;
 )sql",
+    // 6 -> 7: dashboard login sessions, kept in the store instead of one
+    // process's memory (they survive a restart).
+    R"sql(
+CREATE TABLE ui_sessions (
+  key TEXT PRIMARY KEY,
+  token TEXT NOT NULL,
+  csrf TEXT NOT NULL,
+  expires INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX ui_sessions_expires ON ui_sessions(expires);
+)sql",
 };
 
 constexpr int kVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);

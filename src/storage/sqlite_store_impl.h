@@ -61,6 +61,9 @@ class SqliteStore final : public Store {
   Status AdvanceSchedule(std::string_view name, std::optional<TimeMs> next_due) override;
   Result<std::vector<SlotRecord>> ListSlots(std::string_view name, int limit) override;
   Status AppendAudit(const AuditEntry& entry) override;
+  Status PutSession(std::string_view key, const SessionRecord& s, TimeMs now, bool only_existing) override;
+  Result<std::optional<SessionRecord>> GetSession(std::string_view key, TimeMs now) override;
+  Status DeleteSession(std::string_view key) override;
   Result<AuditPage> ListAudit(const AuditQuery& q) override;
   Result<Job> GetJob(std::string_view queue, std::string_view id) override;
   Result<JobPage> ListJobs(std::string_view queue, const JobQuery& q) override;

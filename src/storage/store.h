@@ -180,6 +180,13 @@ struct AuditEntry {
   std::string detail;  // JSON text with the action's parameters; may be empty
 };
 
+// A dashboard login session as a store keeps it.
+struct SessionRecord {
+  std::string token;       // the API token it was opened with: a hash of its secret
+  std::string csrf;        // the token its state-changing requests must carry
+  TimeMs expires = 0;      // gone from this instant on
+};
+
 struct AuditQuery {
   int limit = 50;
   std::string cursor;  // from a previous AuditPage; empty: newest first
@@ -317,6 +324,17 @@ class Store {
   virtual Status AppendAudit(const AuditEntry& entry) = 0;
   // The newest entries first; a cursor from the previous page continues it.
   virtual Result<AuditPage> ListAudit(const AuditQuery& q) = 0;
+
+  // --- dashboard sessions --------------------------------------------------
+  // Kept in the store so that every replica sharing it knows every session.
+  // `key` is a hash of the cookie value: the store never holds a usable session
+  // id. Put adds or replaces, or with `only_existing` replaces a session still
+  // there and else does nothing (an extension, which must not bring back a
+  // session deleted meanwhile); it may drop sessions expired by `now`. Get
+  // answers nullopt for an unknown or expired session.
+  virtual Status PutSession(std::string_view key, const SessionRecord& s, TimeMs now, bool only_existing) = 0;
+  virtual Result<std::optional<SessionRecord>> GetSession(std::string_view key, TimeMs now) = 0;
+  virtual Status DeleteSession(std::string_view key) = 0;
 
   // --- reads -------------------------------------------------------------
   virtual Result<Job> GetJob(std::string_view queue, std::string_view id) = 0;  // with attempts and logs

@@ -1198,6 +1198,32 @@ TEST_P(Conformance, AuditEntriesSurviveReopenAndARolledBackBatchLeavesNone) {
   EXPECT_GT(page->entries[0].seq, page->entries[1].seq);
 }
 
+// Dashboard sessions: what one process puts, any process on the same store finds
+// (a reopen stands for another replica or a restart), until it expires or is deleted.
+TEST_P(Conformance, SessionsAreFoundUntilTheyExpireOrAreDeleted) {
+  const SessionRecord a{"ops", "csrf-a", kT0 + 60'000};
+  ASSERT_TRUE(Batch([&](Store& s) { return s.PutSession("key-a", a, kT0, false); }).ok());
+  ASSERT_TRUE(Batch([&](Store& s) { return s.PutSession("key-b", SessionRecord{"ro", "csrf-b", kT0 + 60'000}, kT0, false); }).ok());
+  Reopen();
+  auto got = Batch([&](Store& s) { return s.GetSession("key-a", kT0 + 1); });
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->token, "ops");
+  EXPECT_EQ((*got)->csrf, "csrf-a");
+  EXPECT_EQ((*got)->expires, kT0 + 60'000);
+  EXPECT_FALSE(Batch([&](Store& s) { return s.GetSession("key-a", kT0 + 60'000); })->has_value()) << "expired";
+  EXPECT_FALSE(Batch([&](Store& s) { return s.GetSession("unknown", kT0); })->has_value());
+  // An extension is a Put with a later expiry.
+  const SessionRecord later{"ops", "csrf-a", kT0 + 120'000};
+  ASSERT_TRUE(Batch([&](Store& s) { return s.PutSession("key-a", later, kT0 + 1, true); }).ok());
+  EXPECT_TRUE(Batch([&](Store& s) { return s.GetSession("key-a", kT0 + 90'000); })->has_value());
+  // Logging out deletes one session only, and a late extension does not bring it back.
+  ASSERT_TRUE(Batch([&](Store& s) { return s.DeleteSession("key-a"); }).ok());
+  ASSERT_TRUE(Batch([&](Store& s) { return s.PutSession("key-a", later, kT0 + 2, true); }).ok());
+  EXPECT_FALSE(Batch([&](Store& s) { return s.GetSession("key-a", kT0 + 2); })->has_value());
+  EXPECT_TRUE(Batch([&](Store& s) { return s.GetSession("key-b", kT0 + 2); })->has_value());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Conformance, ::testing::ValuesIn(AllBackends()), BackendName);
 
 // ---- slots claimed ahead of their due instant ----------------------------------

@@ -2,7 +2,8 @@
 // completed exactly once, a killed replica's leases expire and its jobs finish
 // elsewhere, a schedule fires once per slot while replicas restart, a Redis
 // crash with AOF (appendfsync always) loses nothing acknowledged, and a lost
-// connection answers 503 and then recovers.
+// connection answers 503 and then recovers; a dashboard session opened on one
+// replica works on the others.
 //
 // CRONQ_TEST_REDIS_JOBS sets the job count of the throughput test (default
 // 20000; the figure is 100000), CRONQ_TEST_SCHEDULE_SECONDS the length of
@@ -19,6 +20,7 @@
 #include <set>
 #include <thread>
 
+#include "support/browser.h"
 #include "support/redis_server.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -295,6 +297,27 @@ TEST_F(RedisReplicas, LostConnectionAnswers503ThenRecovers) {
   ASSERT_TRUE(redis_->Start());  // no persistence: an empty Redis comes back
   EXPECT_TRUE(WaitFor([&] { return r.proc.Call("GET", "/readyz").status == 200; }, 15)) << "readyz stayed false";
   EXPECT_TRUE(WaitFor([&] { return r.proc.Call("POST", "/v1/queues/q/jobs", json{{"name", "after"}}).status == 201; }, 10));
+}
+
+// A dashboard login on one replica is a session on every replica (they share it
+// through Redis), and a logout on any of them ends it everywhere.
+TEST_F(RedisReplicas, ADashboardSessionWorksOnEveryReplica) {
+  StartRedis();
+  Replica& a = Add();
+  Replica& b = Add();
+  Browser on_a(a.proc.port());
+  on_a.Login(kToken);
+  Browser on_b(b.proc.port());
+  on_b.cookie = on_a.cookie;
+  on_b.csrf = on_a.csrf;
+  auto who = on_b.Req("GET", "/v1/session", "", false);
+  ASSERT_EQ(who.status, 200) << who.body;
+  EXPECT_EQ(json::parse(who.body)["csrf"], on_a.csrf);
+  EXPECT_EQ(on_b.Req("POST", "/v1/queues/shared/pause", "", false).status, 403) << "a write needs the CSRF token";
+  EXPECT_EQ(on_b.Req("POST", "/v1/queues/shared/pause").status, 200);
+  EXPECT_EQ(on_b.Req("DELETE", "/v1/session").status, 200);
+  EXPECT_EQ(on_a.Req("GET", "/v1/queues", "", false).status, 401);
+  EXPECT_EQ(on_b.Req("GET", "/v1/queues", "", false).status, 401);
 }
 
 TEST_F(RedisReplicas, RefusesToStartOnAnEvictingRedis) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "net/http_client.h"
+#include "support/browser.h"
 #include "support/raw_conn.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -222,29 +223,6 @@ TEST_F(UiApi, MetricsCountLeaseExpirationsAndScheduleSlots) {
 
 // ---- sessions and CSRF ----------------------------------------------------------
 
-struct Browser {
-  explicit Browser(uint16_t port) : http("127.0.0.1", port) {}
-  net::HttpClient http;
-  std::string cookie, csrf;
-  net::ClientResponse Req(const std::string& method, const std::string& path, const std::string& body = "",
-                          bool with_csrf = true) {
-    net::Fields h = {{"Content-Type", "application/json"}};
-    if (!cookie.empty()) h.push_back({"Cookie", cookie});
-    if (with_csrf && !csrf.empty()) h.push_back({"X-CSRF-Token", csrf});
-    auto r = http.Request(method, path, body, h);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : net::ClientResponse{};
-  }
-  json Login(const std::string& token) {
-    auto r = Req("POST", "/v1/session", json{{"token", token}}.dump());
-    EXPECT_EQ(r.status, 200) << r.body;
-    std::string set(r.Header("set-cookie"));
-    cookie = set.substr(0, set.find(';'));
-    json j = json::parse(r.body);
-    csrf = j.value("csrf", "");
-    return j;
-  }
-};
 
 TEST_F(UiApi, LoginGivesAnHttpOnlyStrictCookieAndWritesNeedTheCsrfToken) {
   Browser b(s().port());
@@ -296,6 +274,31 @@ TEST_F(UiApi, LoginGivesAnHttpOnlyStrictCookieAndWritesNeedTheCsrfToken) {
                              {{"Content-Type", "application/x-www-form-urlencoded"}});
   ASSERT_TRUE(form.ok());
   EXPECT_EQ(form->status, 400);
+}
+
+// Sessions are kept in the store: a restart does not log anyone out, and a
+// logout stays a logout after it.
+TEST_F(UiApi, ASessionSurvivesARestartAndALogoutToo) {
+  Browser b(s().port());
+  b.Login(kReadToken);
+  Browser gone(s().port());
+  gone.Login(s().token());
+  EXPECT_EQ(gone.Req("DELETE", "/v1/session").status, 200);
+  s().Stop();
+  s().Start();
+  Browser after(s().port());
+  after.cookie = b.cookie;
+  after.csrf = b.csrf;
+  auto who = after.Req("GET", "/v1/session", "", false);
+  ASSERT_EQ(who.status, 200) << who.body;
+  EXPECT_EQ(json::parse(who.body)["name"], "grafana");
+  EXPECT_EQ(json::parse(who.body)["csrf"], b.csrf);
+  Browser out(s().port());
+  out.cookie = gone.cookie;
+  EXPECT_EQ(out.Req("GET", "/v1/queues", "", false).status, 401);
+  // A made-up cookie of the right shape is no session either.
+  out.cookie = "cronq_session=" + std::string(64, 'a');
+  EXPECT_EQ(out.Req("GET", "/v1/queues", "", false).status, 401);
 }
 
 TEST_F(UiApi, AReadOnlySessionCanReadButNotAct) {
