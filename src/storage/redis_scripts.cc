@@ -15,12 +15,24 @@ namespace {
 constexpr const char* kPrelude = R"LUA(
 local P, JK = ARGV[1], ARGV[2]
 local function num(x) return string.format('%.0f', x) end
+-- The decimal string after the integer string s, formatted once per value and call.
+local NEXT = {}
+local function next_int(s)
+  local r = NEXT[s]
+  if not r then r = num(s + 1); NEXT[s] = r end
+  return r
+end
 -- Journal entries are gathered and appended with one RPUSH when the script ends,
--- also when it fails half-way (see ScriptSource).
+-- also when it fails half-way (see ScriptSource). An entry is a packed string, or
+-- a table still being filled (one entry for many jobs, e.g. HSETS), packed then.
 local UNDO = {}
 local function undo(...) if JK ~= '' then UNDO[#UNDO + 1] = cmsgpack.pack({...}) end end
 local function flush_undo()
-  for i = 1, #UNDO, 1000 do redis.call('RPUSH', JK, unpack(UNDO, i, math.min(i + 999, #UNDO))) end
+  local es = {}
+  for _, e in ipairs(UNDO) do
+    if type(e) ~= 'table' then es[#es + 1] = e elseif #e > 1 then es[#es + 1] = cmsgpack.pack(e) end
+  end
+  for i = 1, #es, 1000 do redis.call('RPUSH', JK, unpack(es, i, math.min(i + 999, #es))) end
   UNDO = {}
 end
 local function snap(k)
@@ -368,7 +380,8 @@ end
 local wk, dk = qk .. '/wait', qk .. '/delayed'
 local head = redis.call('ZRANGE', wk, 0, max - 1, 'WITHSCORES')
 local due = redis.call('ZRANGEBYSCORE', dk, '-inf', num(now), 'LIMIT', 0, max)
-local picks, nw = {}, #head / 2  -- picks: {seq, 1 if due delayed}, in lease order
+-- pseq: the picked seqs in lease order; pdue[i]: true for a due delayed one.
+local pseq, pdue, nw = {}, {}, #head / 2
 if #due > 0 then
   local c = {}
   for i = 1, nw do c[#c + 1] = {tonumber(head[2 * i]), tonumber(unwm(head[2 * i - 1])), unwm(head[2 * i - 1]), 0} end
@@ -379,25 +392,34 @@ if #due > 0 then
   table.sort(c, function(a, b) if a[1] ~= b[1] then return a[1] < b[1] end return a[2] < b[2] end)
   nw = 0
   for i = 1, math.min(max, #c) do
-    picks[i] = {c[i][3], c[i][4]}
+    pseq[i] = c[i][3]
+    pdue[i] = c[i][4] == 1
     if c[i][4] == 0 then nw = nw + 1 end
   end
 else
-  for i = 1, nw do picks[i] = {unwm(head[2 * i - 1]), 0} end
+  for i = 1, nw do pseq[i] = unwm(head[2 * i - 1]) end
 end
-if #picks == 0 then return {} end
+if #pseq == 0 then return {} end
 if nw > 0 then  -- the waiting picks are the head of `wait`
   redis.call('ZREMRANGEBYRANK', wk, 0, nw - 1)
   local back = {}
   for i = 1, 2 * nw, 2 do back[#back + 1] = head[i + 1]; back[#back + 1] = head[i] end
   undo('ZADD', wk, unpack(back))
 end
-local n = #picks
+-- The loop below runs once per job: it passes strings (not numbers) to
+-- redis.call, formats each number once, and gathers the journal's entries for
+-- the job hashes into one HSETS entry (packed once, when the script ends), or,
+-- for jobs never leased before, into one LEASED0 entry of (key, state) pairs.
+local n = #pseq
 local out, act, actm = {}, {}, {}
+local journal = JK ~= ''
+local hj, fresh = {'HSETS'}, {'LEASED0'}
+if journal then UNDO[#UNDO + 1] = hj; UNDO[#UNDO + 1] = fresh end
+local snow, sexp = num(now), num(now + lock)
 for i = 1, n do
-  local seq = picks[i][1]
-  local jk = jkey(seq)
-  if picks[i][2] == 1 then
+  local seq = pseq[i]
+  local jk = P .. 'j/' .. seq
+  if pdue[i] then
     zrem(P .. 'delayed', seq)
     zrem(dk, seq)
     hput(jk, {'r', false})
@@ -405,20 +427,27 @@ for i = 1, n do
   local f = redis.call('HMGET', jk, 'cid', 'n', 'd', 'a', 'am', 't', 'c', 'ln', 'sc', 'sd', 's', 'tk', 'le', 'lt', 'sa',
                        'w')
   local timeout = tonumber(f[6] or '0')
-  local exp, byt = now + lock, 0
-  if timeout > 0 and now + timeout <= exp then exp = now + timeout; byt = 1 end
-  local ln = tonumber(f[8]) + 1
-  local token = num(ln) .. '.' .. ARGV[7 + i]
-  undo('HFIELDS', jk, 's', f[11], 'ln', f[8], 'tk', f[12], 'le', f[13], 'lt', f[14], 'sa', f[15], 'w', f[16])
+  local exp, byt = sexp, '0'
+  if timeout > 0 and timeout <= lock then exp = num(now + timeout); byt = '1' end
+  local ln = next_int(f[8])
+  local token = ln .. '.' .. ARGV[7 + i]
+  if journal and f[8] == '0' and not (f[12] or f[13] or f[14] or f[15] or f[16]) then
+    fresh[#fresh + 1] = jk; fresh[#fresh + 1] = f[11]  -- never leased before
+  elseif journal then
+    local h = #hj
+    hj[h + 1] = jk; hj[h + 2] = 7
+    hj[h + 3] = 's'; hj[h + 4] = f[11]; hj[h + 5] = 'ln'; hj[h + 6] = f[8]; hj[h + 7] = 'tk'; hj[h + 8] = f[12]
+    hj[h + 9] = 'le'; hj[h + 10] = f[13]; hj[h + 11] = 'lt'; hj[h + 12] = f[14]; hj[h + 13] = 'sa'; hj[h + 14] = f[15]
+    hj[h + 15] = 'w'; hj[h + 16] = f[16]
+  end
   if worker ~= '' then
-    redis.call('HSET', jk, 's', 2, 'ln', ln, 'tk', token, 'le', num(exp), 'lt', byt, 'sa', num(now), 'w', worker)
+    redis.call('HSET', jk, 's', '2', 'ln', ln, 'tk', token, 'le', exp, 'lt', byt, 'sa', snow, 'w', worker)
   else
-    redis.call('HSET', jk, 's', 2, 'ln', ln, 'tk', token, 'le', num(exp), 'lt', byt, 'sa', num(now))
+    redis.call('HSET', jk, 's', '2', 'ln', ln, 'tk', token, 'le', exp, 'lt', byt, 'sa', snow)
     if f[16] then redis.call('HDEL', jk, 'w') end
   end
-  act[#act + 1] = num(exp); act[#act + 1] = seq; actm[#actm + 1] = seq
-  out[#out + 1] = {f[1] or seq, f[2], f[3], tonumber(f[4]) + 1, token, num(exp), f[7], f[6] or '0', f[5],
-                   f[9] or '', f[10] or ''}
+  act[2 * i - 1] = exp; act[2 * i] = seq; actm[i] = seq
+  out[i] = {f[1] or seq, f[2], f[3], f[4] + 1, token, exp, f[7], f[6] or '0', f[5], f[9] or '', f[10] or ''}
 end
 redis.call('ZADD', P .. 'active', unpack(act))
 undo('ZREM', P .. 'active', unpack(actm))
@@ -427,7 +456,7 @@ if n > nw then hincr(qk, 'c1', nw - n) end
 hincr(qk, 'c2', n)
 if rate_max > 0 then
   local st, stm = {}, {}
-  for i = 1, n do st[#st + 1] = num(now); st[#st + 1] = out[i][5]; stm[#stm + 1] = out[i][5] end
+  for i = 1, n do st[#st + 1] = snow; st[#st + 1] = out[i][5]; stm[#stm + 1] = out[i][5] end
   redis.call('ZADD', sk, unpack(st))
   redis.call('PEXPIRE', sk, math.max(rate_per, 1))
   undo('ZREM', sk, unpack(stm))
@@ -467,6 +496,7 @@ return {0, num(exp)}
 // Ends attempts, each under its lease token, in order. ARGV[3] now, [4] "1": only
 // if the lease has expired; then 10 fields per attempt: queue, id, token, kind
 // (complete | fail | stall), state after, outcome, run_at, message, stack, result.
+// [4] "c": completions only, 4 fields each: queue, id, token, result.
 // -> one reply per attempt: {0, name, attempt, started_at} | {1} not found |
 // {2, state} stale | {3} not expired; then {delayed, expire}: the earliest
 // deadline the call added to `delayed` (a retry's run_at) and to `expire` (a
@@ -490,6 +520,16 @@ local function count(qk, f, d)
   if not counts[qk] then counts[qk] = {}; order[#order + 1] = qk end
   counts[qk][f] = (counts[qk][f] or 0) + d
 end
+-- The journal entries of the job hashes and attempt lists written between two
+-- flush() calls are gathered into one DONE, one HSETS and one RPOPS entry (see
+-- flush_undo and kRollback).
+local journal = JK ~= ''
+local dj, hj, rj
+local function gather()
+  dj, hj, rj = {'DONE'}, {'HSETS'}, {'RPOPS'}
+  if journal then UNDO[#UNDO + 1] = dj; UNDO[#UNDO + 1] = hj; UNDO[#UNDO + 1] = rj end
+end
+gather()
 -- Writes the gathered index moves.
 local function flush()
   if #gonem > 0 then
@@ -508,86 +548,142 @@ local function flush()
     end
   end
   gone, gonem, adds, counts, order = {}, {}, {}, {}, {}
+  gather()  -- later entries come after the ones flushed here
 end
-local function one(q, id, token, kind, to, outcome, runat, msg, stack, result)
+local snow = num(now)
+-- The job fields read: a completion needs the first 14, the other kinds all.
+local fields = {'s', 'tk', 'a', 'sa', 'w', 'n', 'sc', 'sd', 'kc', 'le', 'q', 'lt', 'fa', 'res', 'st', 'kf', 'p', 'fr',
+                'stk', 'r'}
+-- Where each field written below is in the HMGET's reply (its previous value).
+local at = {s = 1, tk = 2, a = 3, le = 10, lt = 12, fa = 13, res = 14, st = 15, fr = 18, stk = 19, r = 20}
+-- A field of an attempt record: length-prefixed, the prefixes cached.
+local prefixes = {}
+local function lp(v)
+  local p = prefixes[#v]
+  if not p then p = #v .. ':'; prefixes[#v] = p end
+  return p .. v
+end
+local lsnow = lp(snow)
+local write, finished
+local function one(q, id, token, kind, tos, outcome, runat, msg, stack, result)
   -- resolve() and hput() folded into one HMGET: it checks the queue of a numeric
   -- id and reads the previous values of every field written below.
   local seq = id
   if not string.match(id, '^[1-9]%d*$') then seq = redis.call('HGET', qkey(q) .. '/ids', id) end
   if not seq then return {1} end
-  local jk = jkey(seq)
-  local f = redis.call('HMGET', jk, 's', 'tk', 'a', 'st', 'sa', 'w', 'n', 'sc', 'sd', 'kc', 'kf', 'p', 'le', 'q', 'lt',
-                       'fa', 'res', 'fr', 'stk', 'r')
-  if f[14] ~= q then return {1} end
+  local jk = P .. 'j/' .. seq
+  local f = redis.call('HMGET', jk, unpack(fields, 1, kind == 'complete' and 14 or 20))
+  if f[11] ~= q then return {1} end
   if f[1] ~= '2' or f[2] ~= token then return {2, f[1] or ''} end
   if only_expired and tonumber(redis.call('ZSCORE', P .. 'active', seq) or '0') > now then return {3} end
-  local attempt = tonumber(f[3]) + 1
+  local to = tonumber(tos)
+  local sattempt = next_int(f[3])
   local final = to == 3 or to == 4
-  local t = {'s', to, 'tk', false, 'le', false, 'lt', false}
-  local function add(k, v) t[#t + 1] = k; t[#t + 1] = v end
-  if final then add('fa', num(now)) else add('fa', false) end
-  local function opt(v) if v == '' then return false end return v end
-  if kind == 'complete' then
-    add('a', attempt); add('res', opt(result))
-  elseif kind == 'fail' then
-    add('a', attempt); add('fr', opt(msg)); add('stk', opt(stack))
-    if to == 1 then add('r', runat) else add('r', false) end
+  if kind == 'complete' and final and not f[13] and not f[14] then
+    -- The usual completion (no finished time or result before): its journal
+    -- entry is positional, DONE {key, tk, le, lt, a}, restoring s = 2 and
+    -- deleting fa and res.
+    if journal then
+      local d = #dj
+      dj[d + 1] = jk; dj[d + 2] = f[2]; dj[d + 3] = f[10]; dj[d + 4] = f[12]; dj[d + 5] = f[3]
+    end
+    if result ~= '' then
+      redis.call('HSET', jk, 's', tos, 'fa', snow, 'a', sattempt, 'res', result)
+    else
+      redis.call('HSET', jk, 's', tos, 'fa', snow, 'a', sattempt)
+    end
+    redis.call('HDEL', jk, 'tk', 'le', 'lt')
   else
-    add('st', tonumber(f[4]) + 1)
-    if to == 4 then add('fr', msg) end
+    write(jk, f, kind, tos, to, final, sattempt, runat, msg, stack, result)
   end
-  local prev = {s = f[1], tk = f[2], a = f[3], st = f[4], le = f[13], lt = f[15], fa = f[16], res = f[17], fr = f[18],
-                stk = f[19], r = f[20]}
-  local u, set, del = {'HFIELDS', jk}, {}, {}
+  finished(q, seq, jk, f, kind, to, tos, final, sattempt, outcome, runat, msg, stack)
+  return {0, f[6], f[3] + 1, f[4]}
+end
+-- Writes the job hash of an ended attempt, with its journal entry (HSETS).
+write = function(jk, f, kind, tos, to, final, sattempt, runat, msg, stack, result)
+  -- The fields written, in pairs; false deletes the field.
+  local t = {'s', tos, 'tk', false, 'le', false, 'lt', false, 'fa', final and snow}
+  if kind == 'complete' then
+    t[11] = 'a'; t[12] = sattempt; t[13] = 'res'; t[14] = result ~= '' and result
+  elseif kind == 'fail' then
+    t[11] = 'a'; t[12] = sattempt; t[13] = 'fr'; t[14] = msg ~= '' and msg; t[15] = 'stk'; t[16] = stack ~= '' and stack
+    t[17] = 'r'; t[18] = to == 1 and runat
+  else
+    t[11] = 'st'; t[12] = num(f[15] + 1)
+    if to == 4 then t[13] = 'fr'; t[14] = msg end
+  end
+  -- A field absent before and deleted now is left out of the HDEL and the journal.
+  local set, del = {jk}, {jk}
+  local h = #hj
+  local nj = 0
+  if journal then hj[h + 1] = jk; hj[h + 2] = 0 end
   for i = 1, #t, 2 do
-    u[#u + 1] = t[i]; u[#u + 1] = prev[t[i]]
-    if t[i + 1] == false then del[#del + 1] = t[i] else set[#set + 1] = t[i]; set[#set + 1] = t[i + 1] end
+    local k, v = t[i], t[i + 1]
+    local old = f[at[k]]
+    if v then set[#set + 1] = k; set[#set + 1] = v elseif old then del[#del + 1] = k end
+    if journal and (v or old) then
+      nj = nj + 1
+      hj[h + 1 + 2 * nj] = k; hj[h + 2 + 2 * nj] = old
+    end
   end
-  undo(unpack(u))
-  redis.call('HSET', jk, unpack(set))
-  if #del > 0 then redis.call('HDEL', jk, unpack(del)) end
-  local score = tonumber(seq)
-  if to == 0 then score = tonumber(f[12]) elseif to == 1 then score = tonumber(runat) end
+  if journal then hj[h + 2] = nj end
+  redis.call('HSET', unpack(set))
+  if #del > 1 then redis.call('HDEL', unpack(del)) end
+end
+-- After the job hash: the attempt record, then the index moves (gathered for a
+-- plain job, at once for one with retention or a schedule slot).
+finished = function(q, seq, jk, f, kind, to, tos, final, sattempt, outcome, runat, msg, stack)
+  local score = seq
+  if to == 0 then score = f[17] elseif to == 1 then score = runat end
   local ak = jk .. '/att'
   local amsg, astack = msg, stack
   if kind == 'complete' then amsg = '' end
   if kind ~= 'fail' then astack = '' end
-  redis.call('RPUSH', ak, enc(attempt, f[5], num(now), outcome, amsg, astack, f[6] or ''))
-  undo('RPOP', ak)
-  local keep = f[11]
-  if to == 3 then keep = f[10] end
-  if to == 1 then dmin = earliest(dmin, score) end
+  redis.call('RPUSH', ak, lp(sattempt) .. lp(tostring(f[4])) .. lsnow .. lp(outcome) .. lp(amsg) .. lp(astack) ..
+                          lp(f[5] or ''))
+  if journal then rj[#rj + 1] = ak end
+  local keep = f[16]
+  if to == 3 then keep = f[9] end
+  if to == 1 then dmin = earliest(dmin, tonumber(runat)) end
   if final and keep then
     local age = tonumber(string.match(keep, '^%-?%d+,(%-?%d+)$') or '-1')
     if age >= 0 then emin = earliest(emin, now + age) end
   end
-  if (final and keep and keep ~= '') or (f[8] and f[8] ~= '') then
+  if (final and keep and keep ~= '') or (f[7] and f[7] ~= '') then
     flush()  -- retain() and settle() read the indexes: bring them up to date first
     move(q, seq, 2, to, score)
     if final then
       local status = 2
       if to == 3 then status = 1 end
-      settle(f[8], f[9], status, nil)
+      settle(f[7], f[8], status, nil)
       retain(q, seq, to, keep, now)
     end
   else
-    gone[#gone + 1] = f[13] or num(now); gone[#gone + 1] = seq; gonem[#gonem + 1] = seq
-    local function add(k, m)
-      if not adds[k] then adds[k] = {} end
-      local a = adds[k]
-      a[#a + 1] = score; a[#a + 1] = m
+    gone[#gone + 1] = f[10] or snow; gone[#gone + 1] = seq; gonem[#gonem + 1] = seq
+    local k, m = idx(q, seq, to)
+    local a = adds[k]
+    if not a then a = {}; adds[k] = a end
+    a[#a + 1] = score; a[#a + 1] = m
+    if to == 1 then
+      k = qkey(q) .. '/delayed'
+      a = adds[k]
+      if not a then a = {}; adds[k] = a end
+      a[#a + 1] = score; a[#a + 1] = seq
     end
-    add(idx(q, seq, to))
-    if to == 1 then add(qkey(q) .. '/delayed', seq) end
     local qk = qkey(q)
     count(qk, 'c2', -1)
-    count(qk, 'c' .. to, 1)
+    count(qk, 'c' .. tos, 1)
   end
-  return {0, f[7], attempt, f[5]}
 end
-for i = 5, #ARGV, 10 do
-  out[#out + 1] = one(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], tonumber(ARGV[i + 4]), ARGV[i + 5],
-                      ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], ARGV[i + 9])
+if ARGV[4] == 'c' then
+  for i = 5, #ARGV, 4 do
+    out[#out + 1] = one(ARGV[i], ARGV[i + 1], ARGV[i + 2], 'complete', '3', '1', '0', '', '', ARGV[i + 3])
+  end
+else
+  for i = 5, #ARGV, 10 do
+    out[#out + 1] = one(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6],
+                        ARGV[i + 7], ARGV[i + 8], ARGV[i + 9])
+  end
 end
 flush()
 out[#out + 1] = {dmin, emin}
@@ -840,6 +936,32 @@ for i = #es, 1, -1 do
   elseif c == 'HFIELDS' then
     for j = 3, #e, 2 do
       if e[j + 1] then redis.call('HSET', e[2], e[j], e[j + 1]) else redis.call('HDEL', e[2], e[j]) end
+    end
+  elseif c == 'HSETS' then  -- {'HSETS', key, n, field, value, ... (n pairs), key, n, ...}
+    local j = 2
+    while j <= #e do
+      local k, nf = e[j], e[j + 1]
+      for x = j + 2, j + 2 * nf, 2 do
+        if e[x + 1] then redis.call('HSET', k, e[x], e[x + 1]) else redis.call('HDEL', k, e[x]) end
+      end
+      j = j + 2 + 2 * nf
+    end
+  elseif c == 'RPOPS' then  -- {'RPOPS', key, key, ...}
+    for j = 2, #e do redis.call('RPOP', e[j]) end
+  elseif c == 'LEASED0' then  -- {'LEASED0', key, state, ...}: jobs leased for the first time
+    for j = 2, #e, 2 do
+      redis.call('HSET', e[j], 's', e[j + 1], 'ln', '0')
+      redis.call('HDEL', e[j], 'tk', 'le', 'lt', 'sa', 'w')
+    end
+  elseif c == 'DONE' then  -- {'DONE', key, tk, le, lt, a, ...}: completions (s was 2, no fa or res)
+    for j = 2, #e, 5 do
+      local k = e[j]
+      redis.call('HSET', k, 's', '2', 'tk', e[j + 1])
+      for x = 2, 4 do
+        local fld = x == 2 and 'le' or x == 3 and 'lt' or 'a'
+        if e[j + x] then redis.call('HSET', k, fld, e[j + x]) else redis.call('HDEL', k, fld) end
+      end
+      redis.call('HDEL', k, 'fa', 'res')
     end
   else
     redis.call(unpack(e))

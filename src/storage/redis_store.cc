@@ -468,10 +468,14 @@ std::vector<Result<AttemptEnd>> RedisStore::CompleteBatch(const std::vector<Comp
   const JobState to = JobState::kCompleted;
   std::vector<Args> calls;
   for (size_t at = 0; at < specs.size(); at += kChunk) {
-    Args a{std::to_string(now), "0"};
+    // "c": the script's short form for completions (queue, id, token, result).
+    Args a{std::to_string(now), "c"};
     for (size_t i = at; i < std::min(specs.size(), at + kChunk); ++i) {
       const CompleteSpec& c = specs[i];
-      AppendFinish(a, c.queue, c.id, c.token, "complete", to, Outcome::kCompleted, 0, {}, {}, c.result);
+      a.push_back(c.queue);
+      a.push_back(c.id);
+      a.push_back(c.token);
+      a.push_back(c.result);
     }
     calls.push_back(std::move(a));
   }

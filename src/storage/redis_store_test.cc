@@ -1,5 +1,6 @@
-// Redis-only behaviour the conformance suite cannot reach: URL parsing, and a
-// Redis that runs out of memory (maxmemory with noeviction).
+// Redis-only behaviour the conformance suite cannot reach: URL parsing, a Redis
+// that runs out of memory (maxmemory with noeviction), and a rollback that puts
+// back every key exactly as it was.
 #include <gtest/gtest.h>
 
 #include "storage/redis_store.h"
@@ -82,6 +83,104 @@ TEST(RedisStore, OutOfMemoryRefusesNewWorkButDrains) {
   for (const Lease& l : *leases) done.push_back(CompleteSpec{"q", l.id, l.token, ""});
   for (auto& r : s.CompleteBatch(done, 3000)) EXPECT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_TRUE(s.Commit().ok());
+}
+
+// Every key but the journals and the sequence counter, each as its name and a
+// digest of its type and contents (hash fields sorted), in key order.
+std::string Keyspace(const testing::RedisServer& server) {
+  return server.Command(
+      "EVAL \"local ks = redis.call('KEYS', '*'); table.sort(ks); local out = {}; "
+      "for _, k in ipairs(ks) do if not string.find(k, 'journal/', 1, true) and k ~= 'cronq:seq' then "
+      "local t = redis.call('TYPE', k).ok; local v = {t}; "
+      "if t == 'hash' then local h = redis.call('HGETALL', k); local ps = {}; "
+      "for i = 1, #h, 2 do ps[#ps + 1] = h[i] .. '=' .. h[i + 1] end; table.sort(ps); v = ps "
+      "elseif t == 'zset' then v = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES') "
+      "elseif t == 'list' then v = redis.call('LRANGE', k, 0, -1) "
+      "elseif t == 'string' then v = {redis.call('GET', k)} end; "
+      "out[#out + 1] = k .. ':' .. string.sub(redis.sha1hex(t .. '|' .. table.concat(v, '|')), 1, 8) end end; "
+      "return table.concat(out, ' ')\" 0");
+}
+
+// A batch that leases (waiting and due delayed jobs, a timeout, a job leased
+// before), completes (one of them trimming an older completed job by retention),
+// fails into a retry and into `failed`, then rolls back, leaves every key as it
+// was: the journal of the lease and finish scripts restores each field.
+TEST(RedisStore, RollbackRestoresEveryKeyExactly) {
+  testing::RedisServer server;
+  ASSERT_TRUE(server.Start());
+  RedisOptions o;
+  o.port = server.port();
+  auto opened = OpenRedisStore(o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Store& s = **opened;
+  constexpr TimeMs kT0 = 1'700'000'000'000;
+  auto add = [&](const std::string& name, JobOptions opts) {
+    auto r = s.Enqueue("q", NewJob{name, "null", opts}, kT0);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  };
+  auto lease = [&](int max, TimeMs now, const std::string& worker) {
+    auto r = s.LeaseNext(FetchSpec{"q", max, 30'000, worker}, now);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : std::vector<Lease>{};
+  };
+  ASSERT_TRUE(s.Begin().ok());
+  JobOptions keep_one;
+  keep_one.remove_on_complete.count = 1;
+  add("old", keep_one);
+  std::vector<Lease> first = lease(1, kT0, "w1");  // "old", completed below
+  ASSERT_EQ(first.size(), 1u);
+  add("plain", {});
+  JobOptions timed;
+  timed.timeout = 5'000;
+  add("timed", timed);
+  add("kept", keep_one);
+  JobOptions retried;
+  retried.attempts = 3;
+  retried.job_id = "fixed";
+  add("retried", retried);
+  JobOptions later;
+  later.delay = 10;
+  add("later", later);
+  add("held", {});
+  for (auto& r : s.CompleteBatch({CompleteSpec{"q", first[0].id, first[0].token, "1"}}, kT0 + 1))
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // "plain" leased once and put back by an operator: it carries an earlier lease's fields.
+  std::vector<Lease> again = lease(1, kT0 + 2, "w1");
+  ASSERT_EQ(again.size(), 1u);
+  ASSERT_TRUE(s.Fail(FailSpec{"q", again[0].id, again[0].token, "boom", "", true}, kT0 + 3, 1.0).ok());
+  ASSERT_TRUE(s.Retry("q", again[0].id, kT0 + 4).ok());
+  ASSERT_TRUE(s.Commit().ok());
+  // "plain", the oldest waiting job, leased and held into the batch below.
+  ASSERT_TRUE(s.Begin().ok());
+  std::vector<Lease> held = lease(1, kT0 + 5, "");
+  ASSERT_EQ(held.size(), 1u);
+  ASSERT_TRUE(s.Commit().ok());
+
+  const std::string before = Keyspace(server);
+  ASSERT_EQ(before.rfind("$", 0), 0u) << before;
+  ASSERT_TRUE(s.Begin().ok());
+  std::vector<Lease> ls = lease(10, kT0 + 20, "w2");
+  ASSERT_EQ(ls.size(), 5u);  // timed, kept, retried, later (due), held
+  std::vector<CompleteSpec> acks{{"q", held[0].id, held[0].token, "r"}};
+  for (const Lease& l : ls) {
+    if (l.name == "kept" || l.name == "timed" || l.name == "held") acks.push_back(CompleteSpec{"q", l.id, l.token, ""});
+  }
+  // Acked again at the end: by then "kept"'s retention (keep one completed job)
+  // has deleted it, after its index moves were written.
+  acks.push_back(CompleteSpec{"q", held[0].id, held[0].token, "r"});
+  auto done = s.CompleteBatch(acks, kT0 + 21);
+  for (size_t i = 0; i + 1 < done.size(); ++i) EXPECT_TRUE(done[i].ok()) << done[i].status().ToString();
+  EXPECT_TRUE(done.back().status().IsNotFound()) << done.back().status().ToString();
+  for (const Lease& l : ls) {
+    if (l.name == "retried") {
+      EXPECT_TRUE(s.Fail(FailSpec{"q", l.id, l.token, "again", "at x", false}, kT0 + 22, 1.0).ok());
+    } else if (l.name == "later") {
+      EXPECT_TRUE(s.Fail(FailSpec{"q", l.id, l.token, "no", "", true}, kT0 + 22, 1.0).ok());
+    }
+  }
+  EXPECT_NE(Keyspace(server), before);
+  s.Rollback();
+  EXPECT_EQ(Keyspace(server), before);
 }
 
 }  // namespace
