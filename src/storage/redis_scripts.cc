@@ -251,24 +251,35 @@ end
 // for the run: the queue check, the queue's defaults and the sequence numbers are
 // read once, the indexes and counters get one command each, and the journal gets
 // one ENQ entry for all the new jobs (their sequence numbers are consecutive).
-// The loop over the jobs passes strings (not numbers) to redis.call, builds no
-// table or closure per job, and works out the optional fields (which depend only
-// on the job's options and `now`) again only when a job's options differ from
-// the job before's.
-// ARGV[3] queue, [4] now, [5..] the jobs, 12 fields each (see insert).
+// The jobs' options come once per distinct set (an "option set"), each job naming
+// its set. The loop over the jobs passes strings (not numbers) to redis.call,
+// builds no table or closure per job, and works out a set's optional fields
+// (which depend only on the options and `now`) again only when a job's set
+// differs from the job before's.
+// ARGV[3] queue, [4] now, [5] S, the number of option sets, then S sets of 9
+// fields (insert's priority .. which options take the queue's defaults), then 4
+// fields per job: name, data, custom id, its option set (1..S).
 // -> {id, duplicate (0/1), state, id, ...}, three entries per job
 constexpr const char* kEnqueueLua = R"LUA(
 local q, now = ARGV[3], tonumber(ARGV[4])
 local qk = qkey(q)
 local ik = qk .. '/ids'
-local n = (#ARGV - 4) / 12
--- The new jobs: fo[k] their ARGV offset, fs[k] their state, fi[k] their id's place in out.
-local out, fo, fs, fi, nf, first = {}, {}, {}, {}, 0, {}
+local sets = tonumber(ARGV[5])
+local jobs = 6 + 9 * sets  -- the first job's offset
+local n = (#ARGV - jobs + 1) / 4
+-- An option set's offset in ARGV and the state of its jobs (1: delayed).
+local function set_at(o) return 6 + 9 * (ARGV[o + 3] - 1) end
+local set_state = {}
+for i = 1, sets do
+  local d = ARGV[6 + 9 * (i - 1) + 1]
+  set_state[i] = (d ~= '0' and tonumber(d) > 0) and 1 or 0
+end
+-- The new jobs: fo[k] their ARGV offset, fi[k] their id's place in out.
+local out, fo, fi, nf, first = {}, {}, {}, 0, {}
 for i = 0, n - 1 do
-  local o = 5 + 12 * i
-  local cid, d = ARGV[o + 2], ARGV[o + 4]
-  local state = 0
-  if d ~= '0' and tonumber(d) > 0 then state = 1 end
+  local o = jobs + 4 * i
+  local cid = ARGV[o + 2]
+  local state = set_state[tonumber(ARGV[o + 3])]
   local seen = cid ~= '' and first[cid]
   local x = #out
   if seen then
@@ -280,7 +291,7 @@ for i = 0, n - 1 do
     else
       if cid ~= '' then first[cid] = state end
       nf = nf + 1
-      fo[nf] = o; fs[nf] = state; fi[nf] = x + 1
+      fo[nf] = o; fi[nf] = x + 1
       out[x + 1] = cid; out[x + 2] = 0; out[x + 3] = state
     end
   end
@@ -298,48 +309,50 @@ local all, wait, delayed, idpairs = {}, {}, {}, {}
 -- seqs and jobIds are new.
 local ej = {'ENQ', P, q, num(lo), num(last)}
 if JK ~= '' then UNDO[#UNDO + 1] = ej end
--- The previous job's option fields, and what they gave: am, the state string, the
--- optional fields after cid (b, kc, kf, t, dl, r), the delayed score.
-local pam, pms, pbo, pkc, pkf, pt, pd, pu
-local am, st, opt, r
+-- What the previous job's option set gave: its offset, priority, am, ms, the
+-- state string, the optional fields after cid (b, kc, kf, t, dl, r), the delayed
+-- score (nil: waiting).
+local pso, prio, am, ms, st, opt, r
 local zeros = {}
 for k = 1, nf do
   local o = fo[k]
-  local seq = num(lo + k - 1)
-  local jk = P .. 'j/' .. seq
-  local a5, a6, a7, a8, a9, a10, a4, a11 = ARGV[o + 5], ARGV[o + 6], ARGV[o + 7], ARGV[o + 8], ARGV[o + 9],
-                                           ARGV[o + 10], ARGV[o + 4], ARGV[o + 11]
-  if not (a5 == pam and a7 == pbo and a8 == pt and a9 == pkc and a10 == pkf and a4 == pd and a11 == pu) then
-    pam, pbo, pt, pkc, pkf, pd, pu = a5, a7, a8, a9, a10, a4, a11
-    -- ARGV[o + 11]: "a" / "b" / "ab", the options the job left to the queue's defaults.
-    local bo = a7
-    am = a5
-    if a11 ~= '' then
+  local so = set_at(o)
+  if so ~= pso then
+    pso = so
+    -- The set: priority, delay, attempts, max stalls, backoff, timeout,
+    -- keep-complete, keep-fail, and "a" / "b" / "ab": the options the jobs left
+    -- to the queue's defaults.
+    local d, bo, t, kc, kf, unset = ARGV[so + 1], ARGV[so + 4], ARGV[so + 5], ARGV[so + 6], ARGV[so + 7], ARGV[so + 8]
+    prio, am, ms = ARGV[so], ARGV[so + 2], ARGV[so + 3]
+    if unset ~= '' then
       defaults = defaults or redis.call('HMGET', qk, 'da', 'db')
-      if defaults[1] and string.find(a11, 'a', 1, true) then am = defaults[1] end
-      if defaults[2] and string.find(a11, 'b', 1, true) then bo = defaults[2] end
+      if defaults[1] and string.find(unset, 'a', 1, true) then am = defaults[1] end
+      if defaults[2] and string.find(unset, 'b', 1, true) then bo = defaults[2] end
     end
     opt = {}
     if bo ~= '' then opt[#opt + 1] = 'b'; opt[#opt + 1] = bo end
-    if a9 ~= '' then opt[#opt + 1] = 'kc'; opt[#opt + 1] = a9 end
-    if a10 ~= '' then opt[#opt + 1] = 'kf'; opt[#opt + 1] = a10 end
-    if a8 ~= '0' and a8 ~= '' then opt[#opt + 1] = 't'; opt[#opt + 1] = a8 end
+    if kc ~= '' then opt[#opt + 1] = 'kc'; opt[#opt + 1] = kc end
+    if kf ~= '' then opt[#opt + 1] = 'kf'; opt[#opt + 1] = kf end
+    if t ~= '0' and t ~= '' then opt[#opt + 1] = 't'; opt[#opt + 1] = t end
     r = nil
-    if fs[k] == 1 then
-      r = num(now + tonumber(a4))
-      opt[#opt + 1] = 'dl'; opt[#opt + 1] = a4; opt[#opt + 1] = 'r'; opt[#opt + 1] = r
+    st = '0'
+    if d ~= '0' and tonumber(d) > 0 then
+      r = num(now + tonumber(d))
+      opt[#opt + 1] = 'dl'; opt[#opt + 1] = d; opt[#opt + 1] = 'r'; opt[#opt + 1] = r
+      st = '1'
     end
-    st = fs[k] == 1 and '1' or '0'
   end
-  local cid, prio = ARGV[o + 2], ARGV[o + 3]
+  local seq = num(lo + k - 1)
+  local jk = P .. 'j/' .. seq
+  local cid = ARGV[o + 2]
   if cid ~= '' then
     redis.call('HSET', jk, 'q', q, 'n', ARGV[o], 'd', ARGV[o + 1], 's', st, 'p', prio, 'c', snow, 'am', am,
-               'ms', a6, 'a', '0', 'st', '0', 'ln', '0', 'cid', cid, unpack(opt))
+               'ms', ms, 'a', '0', 'st', '0', 'ln', '0', 'cid', cid, unpack(opt))
     local c = #idpairs
     ej[#ej + 1] = cid; idpairs[c + 1] = cid; idpairs[c + 2] = seq
   else
     redis.call('HSET', jk, 'q', q, 'n', ARGV[o], 'd', ARGV[o + 1], 's', st, 'p', prio, 'c', snow, 'am', am,
-               'ms', a6, 'a', '0', 'st', '0', 'ln', '0', unpack(opt))
+               'ms', ms, 'a', '0', 'st', '0', 'ln', '0', unpack(opt))
     out[fi[k]] = seq
   end
   all[2 * k - 1] = seq; all[2 * k] = seq

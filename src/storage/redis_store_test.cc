@@ -224,5 +224,44 @@ TEST(RedisStore, RollbackRestoresEveryKeyExactly) {
   EXPECT_EQ(Keyspace(server), before);
 }
 
+// The enqueue script takes each distinct set of options once: jobs whose sets
+// alternate inside one call each get their own options and state.
+TEST(RedisStore, EnqueueBatchKeepsEachJobsOptions) {
+  testing::RedisServer server;
+  ASSERT_TRUE(server.Start());
+  RedisOptions o;
+  o.port = server.port();
+  auto opened = OpenRedisStore(o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Store& s = **opened;
+  constexpr TimeMs kT0 = 1'700'000'000'000;
+  JobOptions plain, delayed, urgent;
+  delayed.delay = 900;
+  delayed.attempts = 3;
+  urgent.priority = 7;
+  urgent.timeout = 1'500;
+  std::vector<NewJob> jobs{{"a", "1", plain}, {"b", "2", delayed}, {"c", "3", plain}, {"d", "4", urgent},
+                           {"e", "5", delayed}, {"f", "6", plain}};
+  auto added = s.EnqueueBatch("q", jobs, kT0);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  ASSERT_EQ(added->size(), jobs.size());
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    auto j = s.GetJob("q", (*added)[i].id);
+    ASSERT_TRUE(j.ok()) << j.status().ToString();
+    const JobOptions& want = jobs[i].opts;
+    EXPECT_EQ(j->name, jobs[i].name);
+    EXPECT_EQ(j->data, jobs[i].data);
+    EXPECT_EQ(j->state, want.delay > 0 ? JobState::kDelayed : JobState::kWaiting) << jobs[i].name;
+    EXPECT_EQ((*added)[i].state, j->state);
+    EXPECT_EQ(j->opts.priority, want.priority) << jobs[i].name;
+    EXPECT_EQ(j->opts.attempts, want.attempts) << jobs[i].name;
+    EXPECT_EQ(j->opts.timeout, want.timeout) << jobs[i].name;
+    EXPECT_EQ(j->opts.delay, want.delay) << jobs[i].name;
+    if (want.delay > 0) {
+      EXPECT_EQ(j->run_at, kT0 + want.delay) << jobs[i].name;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cronq
