@@ -1,15 +1,18 @@
-// Redis time per job of the lease and finish scripts (scenario 4's fetch and
-// batch ack), measured inside Redis, without HTTP or Node: enqueue N jobs in
-// one batch, then lease them MAX at a time (one batch each, as a fetch), then
-// complete them MAX at a time (one CompleteBatch each, as a batch ack). For
+// Redis time per job of the enqueue, lease and finish scripts (scenario 2's
+// coalesced adds, scenario 4's fetch and batch ack), measured inside Redis,
+// without HTTP or Node: enqueue N jobs ENQ at a time (one EnqueueBatch each, as
+// a coalesced batch of adds), then lease them MAX at a time (one batch each, as
+// a fetch), then complete them MAX at a time (one CompleteBatch each, as a batch
+// ack). For
 // each phase it prints the EVALSHA time (`INFO commandstats`) and redis-server's
 // CPU time (`INFO cpu`, user + sys: the scripts plus protocol and network) per
 // job. Several rounds, each on fresh keys; read the lowest.
 //
-//   redis_scripts_bench PORT [N=20000] [MAX=50] [ROUNDS=3]
+//   redis_scripts_bench PORT [N=20000] [MAX=50] [ROUNDS=3] [ENQ=100]
 //
 // Point it at a private redis-server (it writes keys under cronq-bench<round>:).
 // NO_JOURNAL=1 in the environment turns the undo journal off, to see its share.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -69,11 +72,12 @@ struct Meter {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) return std::fprintf(stderr, "usage: redis_scripts_bench PORT [N] [MAX] [ROUNDS]\n"), 2;
+  if (argc < 2) return std::fprintf(stderr, "usage: redis_scripts_bench PORT [N] [MAX] [ROUNDS] [ENQ]\n"), 2;
   const int port = std::atoi(argv[1]);
   const int n = argc > 2 ? std::atoi(argv[2]) : 20'000;
   const int max = argc > 3 ? std::atoi(argv[3]) : 50;
   const int rounds = argc > 4 ? std::atoi(argv[4]) : 3;
+  const int enq = argc > 5 ? std::atoi(argv[5]) : 100;
   const std::string data = "\"" + std::string(98, 'x') + "\"";  // 100 bytes, as bench/ scenario 4
   for (int round = 1; round <= rounds; ++round) {
     RedisOptions o;
@@ -84,10 +88,15 @@ int main(int argc, char** argv) {
     if (!opened.ok()) return std::fprintf(stderr, "%s\n", opened.status().ToString().c_str()), 1;
     Store& s = **opened;
     const TimeMs t0 = 1'800'000'000'000;
-    std::vector<NewJob> jobs(n, NewJob{"bench", data, {}});
-    if (!s.Begin().ok() || !s.EnqueueBatch("q", jobs, t0).ok() || !s.Commit().ok()) return 1;
     Meter m{port};
-    std::printf("round %d: %d jobs, %d per call\n", round, n, max);
+    std::printf("round %d: %d jobs, %d per enqueue batch, %d per lease/ack call\n", round, n, enq, max);
+    m.Start();
+    for (int at = 0; at < n; at += enq) {
+      std::vector<NewJob> jobs(std::min(enq, n - at), NewJob{"bench", data, {}});
+      if (!s.Begin().ok() || !s.EnqueueBatch("q", jobs, t0).ok() || !s.Commit().ok())
+        return std::fprintf(stderr, "enqueue failed\n"), 1;
+    }
+    m.Report("add", n);
     m.Start();
     std::vector<Lease> held;
     while (static_cast<int>(held.size()) < n) {

@@ -249,94 +249,134 @@ end
 // Adds a run of jobs to one queue, each exactly as insert() would, in order (a
 // jobId repeated inside the run is a duplicate of its first occurrence). One call
 // for the run: the queue check, the queue's defaults and the sequence numbers are
-// read once, the indexes and counters get one command each, and the journal one
-// entry per index instead of several per job.
-// ARGV[3] queue, [4] now, [5..] the jobs, 12 fields each (see insert).
+// read once, the indexes and counters get one command each, and the journal gets
+// one ENQ entry for all the new jobs (their sequence numbers are consecutive).
+// The jobs' options come once per distinct set (an "option set"), each job naming
+// its set. The loop over the jobs passes strings (not numbers) to redis.call,
+// builds no table or closure per job, and works out a set's optional fields
+// (which depend only on the options and `now`) again only when a job's set
+// differs from the job before's.
+// ARGV[3] queue, [4] now, [5] S, the number of option sets, then S sets of 9
+// fields (insert's priority .. which options take the queue's defaults), then 4
+// fields per job: name, data, custom id, its option set (1..S).
 // -> {id, duplicate (0/1), state, id, ...}, three entries per job
 constexpr const char* kEnqueueLua = R"LUA(
 local q, now = ARGV[3], tonumber(ARGV[4])
 local qk = qkey(q)
 local ik = qk .. '/ids'
-local n = (#ARGV - 4) / 12
-local out, fresh, first = {}, {}, {}
+local sets = tonumber(ARGV[5])
+local jobs = 6 + 9 * sets  -- the first job's offset
+local n = (#ARGV - jobs + 1) / 4
+-- An option set's offset in ARGV and the state of its jobs (1: delayed).
+local function set_at(o) return 6 + 9 * (ARGV[o + 3] - 1) end
+local set_state = {}
+for i = 1, sets do
+  local d = ARGV[6 + 9 * (i - 1) + 1]
+  set_state[i] = (d ~= '0' and tonumber(d) > 0) and 1 or 0
+end
+-- The new jobs: fo[k] their ARGV offset, fi[k] their id's place in out.
+local out, fo, fi, nf, first = {}, {}, {}, 0, {}
 for i = 0, n - 1 do
-  local o = 5 + 12 * i
+  local o = jobs + 4 * i
   local cid = ARGV[o + 2]
-  local state = 0
-  if tonumber(ARGV[o + 4]) > 0 then state = 1 end
+  local state = set_state[tonumber(ARGV[o + 3])]
   local seen = cid ~= '' and first[cid]
+  local x = #out
   if seen then
-    out[#out + 1] = cid; out[#out + 1] = 1; out[#out + 1] = seen
+    out[x + 1] = cid; out[x + 2] = 1; out[x + 3] = seen
   else
     local ex = cid ~= '' and redis.call('HGET', ik, cid)
     if ex then
-      out[#out + 1] = cid; out[#out + 1] = 1; out[#out + 1] = tonumber(redis.call('HGET', jkey(ex), 's'))
+      out[x + 1] = cid; out[x + 2] = 1; out[x + 3] = tonumber(redis.call('HGET', jkey(ex), 's'))
     else
       if cid ~= '' then first[cid] = state end
-      fresh[#fresh + 1] = {o, state, #out + 1}
-      out[#out + 1] = cid; out[#out + 1] = 0; out[#out + 1] = state
+      nf = nf + 1
+      fo[nf] = o; fi[nf] = x + 1
+      out[x + 1] = cid; out[x + 2] = 0; out[x + 3] = state
     end
   end
 end
-if #fresh == 0 then return out end
+if nf == 0 then return out end
 ensure_queue(q, now)
 local defaults = nil
-local last = redis.call('INCRBY', P .. 'seq', #fresh)  -- never undone: ids are never reused
-local jks, seqs, all, wait, waitm, delayed, delayedm, cids, idpairs = {}, {}, {}, {}, {}, {}, {}, {}, {}
-for k, e in ipairs(fresh) do
-  local o, state = e[1], e[2]
-  local seq = num(last - #fresh + k)
-  local name, data, cid, delay = ARGV[o], ARGV[o + 1], ARGV[o + 2], tonumber(ARGV[o + 4])
-  -- ARGV[o + 11]: "a" / "b" / "ab", the options the job left to the queue's defaults.
-  local am, bo = ARGV[o + 5], ARGV[o + 7]
-  local unset = ARGV[o + 11] or ''
-  if unset ~= '' then
-    defaults = defaults or redis.call('HMGET', qk, 'da', 'db')
-    if defaults[1] and string.find(unset, 'a', 1, true) then am = defaults[1] end
-    if defaults[2] and string.find(unset, 'b', 1, true) then bo = defaults[2] end
+local last = redis.call('INCRBY', P .. 'seq', nf)  -- never undone: ids are never reused
+local lo = last - nf + 1
+local snow = num(now)
+local all, wait, delayed, idpairs = {}, {}, {}, {}
+-- The journal's entry for every write below but the counters, filled in before
+-- them (so a run that fails half-way is undone too): {'ENQ', prefix, queue, first
+-- seq, last seq, jobId, ...}. Undoing a write not made yet changes nothing: the
+-- seqs and jobIds are new.
+local ej = {'ENQ', P, q, num(lo), num(last)}
+if JK ~= '' then UNDO[#UNDO + 1] = ej end
+-- What the previous job's option set gave: its offset, priority, am, ms, the
+-- state string, the optional fields after cid (b, kc, kf, t, dl, r), the delayed
+-- score (nil: waiting).
+local pso, prio, am, ms, st, opt, r
+local zeros = {}
+for k = 1, nf do
+  local o = fo[k]
+  local so = set_at(o)
+  if so ~= pso then
+    pso = so
+    -- The set: priority, delay, attempts, max stalls, backoff, timeout,
+    -- keep-complete, keep-fail, and "a" / "b" / "ab": the options the jobs left
+    -- to the queue's defaults.
+    local d, bo, t, kc, kf, unset = ARGV[so + 1], ARGV[so + 4], ARGV[so + 5], ARGV[so + 6], ARGV[so + 7], ARGV[so + 8]
+    prio, am, ms = ARGV[so], ARGV[so + 2], ARGV[so + 3]
+    if unset ~= '' then
+      defaults = defaults or redis.call('HMGET', qk, 'da', 'db')
+      if defaults[1] and string.find(unset, 'a', 1, true) then am = defaults[1] end
+      if defaults[2] and string.find(unset, 'b', 1, true) then bo = defaults[2] end
+    end
+    opt = {}
+    if bo ~= '' then opt[#opt + 1] = 'b'; opt[#opt + 1] = bo end
+    if kc ~= '' then opt[#opt + 1] = 'kc'; opt[#opt + 1] = kc end
+    if kf ~= '' then opt[#opt + 1] = 'kf'; opt[#opt + 1] = kf end
+    if t ~= '0' and t ~= '' then opt[#opt + 1] = 't'; opt[#opt + 1] = t end
+    r = nil
+    st = '0'
+    if d ~= '0' and tonumber(d) > 0 then
+      r = num(now + tonumber(d))
+      opt[#opt + 1] = 'dl'; opt[#opt + 1] = d; opt[#opt + 1] = 'r'; opt[#opt + 1] = r
+      st = '1'
+    end
   end
-  local jk = jkey(seq)
-  local f = {'q', q, 'n', name, 'd', data, 's', state, 'p', ARGV[o + 3], 'c', num(now), 'am', am,
-             'ms', ARGV[o + 6], 'a', 0, 'st', 0, 'ln', 0}
-  local function opt(k, v) if v ~= '' then f[#f + 1] = k; f[#f + 1] = v end end
-  opt('cid', cid); opt('b', bo); opt('kc', ARGV[o + 9]); opt('kf', ARGV[o + 10])
-  if ARGV[o + 8] ~= '0' then opt('t', ARGV[o + 8]) end
-  if state == 1 then opt('dl', ARGV[o + 4]); opt('r', num(now + delay)) end
-  redis.call('HSET', jk, unpack(f))
-  jks[#jks + 1] = jk
-  seqs[#seqs + 1] = seq
-  all[#all + 1] = seq; all[#all + 1] = seq
-  if state == 0 then
-    wait[#wait + 1] = ARGV[o + 3]; wait[#wait + 1] = wm(seq); waitm[#waitm + 1] = wm(seq)
-  else
-    delayed[#delayed + 1] = num(now + delay); delayed[#delayed + 1] = seq; delayedm[#delayedm + 1] = seq
-  end
+  local seq = num(lo + k - 1)
+  local jk = P .. 'j/' .. seq
+  local cid = ARGV[o + 2]
   if cid ~= '' then
-    cids[#cids + 1] = cid
-    idpairs[#idpairs + 1] = cid; idpairs[#idpairs + 1] = seq
+    redis.call('HSET', jk, 'q', q, 'n', ARGV[o], 'd', ARGV[o + 1], 's', st, 'p', prio, 'c', snow, 'am', am,
+               'ms', ms, 'a', '0', 'st', '0', 'ln', '0', 'cid', cid, unpack(opt))
+    local c = #idpairs
+    ej[#ej + 1] = cid; idpairs[c + 1] = cid; idpairs[c + 2] = seq
   else
-    out[e[3]] = seq
+    redis.call('HSET', jk, 'q', q, 'n', ARGV[o], 'd', ARGV[o + 1], 's', st, 'p', prio, 'c', snow, 'am', am,
+               'ms', ms, 'a', '0', 'st', '0', 'ln', '0', unpack(opt))
+    out[fi[k]] = seq
+  end
+  all[2 * k - 1] = seq; all[2 * k] = seq
+  if r then
+    local x = #delayed
+    delayed[x + 1] = r; delayed[x + 2] = seq
+  else
+    local z = zeros[#seq]
+    if not z then z = string.rep('0', 20 - #seq); zeros[#seq] = z end
+    local x = #wait
+    wait[x + 1] = prio; wait[x + 2] = z .. seq
   end
 end
-undo('DEL', unpack(jks))
 redis.call('ZADD', qk .. '/all', unpack(all))
-undo('ZREM', qk .. '/all', unpack(seqs))
-if #waitm > 0 then
+if #wait > 0 then
   redis.call('ZADD', qk .. '/wait', unpack(wait))
-  hincr(qk, 'c0', #waitm)
-  undo('ZREM', qk .. '/wait', unpack(waitm))
+  hincr(qk, 'c0', #wait / 2)
 end
-if #delayedm > 0 then
+if #delayed > 0 then
   redis.call('ZADD', P .. 'delayed', unpack(delayed))
   redis.call('ZADD', qk .. '/delayed', unpack(delayed))
-  hincr(qk, 'c1', #delayedm)
-  undo('ZREM', P .. 'delayed', unpack(delayedm))
-  undo('ZREM', qk .. '/delayed', unpack(delayedm))
+  hincr(qk, 'c1', #delayed / 2)
 end
-if #cids > 0 then
-  redis.call('HSET', ik, unpack(idpairs))
-  undo('HDEL', ik, unpack(cids))
-end
+if #idpairs > 0 then redis.call('HSET', ik, unpack(idpairs)) end
 return out
 )LUA";
 
@@ -953,6 +993,17 @@ for i = #es, 1, -1 do
       redis.call('HSET', e[j], 's', e[j + 1], 'ln', '0')
       redis.call('HDEL', e[j], 'tk', 'le', 'lt', 'sa', 'w')
     end
+  elseif c == 'ENQ' then  -- {'ENQ', prefix, queue, first seq, last seq, jobId, ...}: jobs enqueued
+    local p, qk = e[2], e[2] .. 'q/' .. e[3]
+    for x = tonumber(e[4]), tonumber(e[5]) do
+      local seq = string.format('%.0f', x)
+      redis.call('DEL', p .. 'j/' .. seq)
+      redis.call('ZREM', qk .. '/all', seq)
+      redis.call('ZREM', qk .. '/wait', string.rep('0', 20 - #seq) .. seq)
+      redis.call('ZREM', p .. 'delayed', seq)
+      redis.call('ZREM', qk .. '/delayed', seq)
+    end
+    if #e > 5 then redis.call('HDEL', qk .. '/ids', unpack(e, 6)) end
   elseif c == 'DONE' then  -- {'DONE', key, tk, le, lt, a, ...}: completions (s was 2, no fa or res)
     for j = 2, #e, 5 do
       local k = e[j]

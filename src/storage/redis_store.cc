@@ -14,6 +14,8 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
+#include <unordered_map>
 
 #include <spdlog/spdlog.h>
 
@@ -299,10 +301,29 @@ std::vector<Args> RedisStore::EnqueueCalls(std::string_view queue, const std::ve
   constexpr size_t kChunk = 256;
   std::vector<Args> calls;
   for (size_t at = 0; at < jobs.size(); at += kChunk) {
-    Args a{std::string(queue), std::to_string(now)};
+    // The script's form: each distinct set of options once, then name, data,
+    // jobId and the index of its option set per job (a batch's jobs usually
+    // share their options).
     const size_t end = std::min(jobs.size(), at + kChunk);
-    a.reserve(2 + 12 * (end - at) + 2);
-    for (size_t i = at; i < end; ++i) AppendJob(a, jobs[i]);
+    Args sets, per_job;
+    per_job.reserve(4 * (end - at));
+    std::unordered_map<std::string, size_t> seen;
+    for (size_t i = at; i < end; ++i) {
+      Args one;
+      AppendJob(one, jobs[i]);
+      std::string key;
+      for (size_t f = 3; f < one.size(); ++f) (key += one[f]) += '\x1f';
+      auto [it, added] = seen.try_emplace(std::move(key), seen.size() + 1);
+      if (added) sets.insert(sets.end(), one.begin() + 3, one.end());
+      per_job.push_back(std::move(one[0]));
+      per_job.push_back(std::move(one[1]));
+      per_job.push_back(std::move(one[2]));
+      per_job.push_back(std::to_string(it->second));
+    }
+    Args a{std::string(queue), std::to_string(now), std::to_string(seen.size())};
+    a.reserve(3 + sets.size() + per_job.size() + 2);
+    a.insert(a.end(), std::make_move_iterator(sets.begin()), std::make_move_iterator(sets.end()));
+    a.insert(a.end(), std::make_move_iterator(per_job.begin()), std::make_move_iterator(per_job.end()));
     calls.push_back(std::move(a));
     sizes.push_back(end - at);
   }

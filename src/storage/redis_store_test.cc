@@ -178,9 +178,89 @@ TEST(RedisStore, RollbackRestoresEveryKeyExactly) {
       EXPECT_TRUE(s.Fail(FailSpec{"q", l.id, l.token, "no", "", true}, kT0 + 22, 1.0).ok());
     }
   }
+  // Enqueues in the same batch: new jobs (plain, delayed, with options, taking
+  // the queue's defaults), duplicates by jobId of a stored job and inside the
+  // run, in an existing queue and a new one; one of them leased afterwards.
+  QueueConfig cfg;
+  cfg.defaults.attempts = 4;
+  ASSERT_TRUE(s.SetQueueConfig("q", cfg, kT0 + 23).ok());
+  std::vector<NewJob> more;
+  more.push_back(NewJob{"new-plain", "{\"a\":1}", {}});
+  JobOptions dup;
+  dup.job_id = "fixed";
+  more.push_back(NewJob{"dup-stored", "null", dup});
+  JobOptions mine;
+  mine.job_id = "mine";
+  mine.priority = 3;
+  mine.timeout = 2'000;
+  mine.remove_on_complete.count = 5;
+  more.push_back(NewJob{"new-id", "null", mine});
+  more.push_back(NewJob{"dup-in-run", "null", mine});
+  JobOptions soon;
+  soon.delay = 500;
+  soon.job_id = "soon";
+  more.push_back(NewJob{"new-delayed", "null", soon});
+  JobOptions later2;
+  later2.delay = 700;
+  more.push_back(NewJob{"new-delayed2", "null", later2});
+  NewJob defaulted{"new-defaults", "null", {}};
+  defaulted.attempts_set = false;
+  defaulted.backoff_set = false;
+  more.push_back(defaulted);
+  auto added = s.EnqueueBatch("q", more, kT0 + 24);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  ASSERT_EQ(added->size(), more.size());
+  EXPECT_FALSE((*added)[0].duplicate);
+  EXPECT_TRUE((*added)[1].duplicate);
+  EXPECT_FALSE((*added)[2].duplicate);
+  EXPECT_TRUE((*added)[3].duplicate);
+  EXPECT_EQ((*added)[4].state, JobState::kDelayed);
+  auto other = s.EnqueueBatch("fresh-queue", {NewJob{"elsewhere", "null", soon}, NewJob{"x", "null", {}}}, kT0 + 25);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_FALSE((*other)[0].duplicate);
+  EXPECT_EQ(lease(1, kT0 + 26, "w3").size(), 1u);
   EXPECT_NE(Keyspace(server), before);
   s.Rollback();
   EXPECT_EQ(Keyspace(server), before);
+}
+
+// The enqueue script takes each distinct set of options once: jobs whose sets
+// alternate inside one call each get their own options and state.
+TEST(RedisStore, EnqueueBatchKeepsEachJobsOptions) {
+  testing::RedisServer server;
+  ASSERT_TRUE(server.Start());
+  RedisOptions o;
+  o.port = server.port();
+  auto opened = OpenRedisStore(o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Store& s = **opened;
+  constexpr TimeMs kT0 = 1'700'000'000'000;
+  JobOptions plain, delayed, urgent;
+  delayed.delay = 900;
+  delayed.attempts = 3;
+  urgent.priority = 7;
+  urgent.timeout = 1'500;
+  std::vector<NewJob> jobs{{"a", "1", plain}, {"b", "2", delayed}, {"c", "3", plain}, {"d", "4", urgent},
+                           {"e", "5", delayed}, {"f", "6", plain}};
+  auto added = s.EnqueueBatch("q", jobs, kT0);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  ASSERT_EQ(added->size(), jobs.size());
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    auto j = s.GetJob("q", (*added)[i].id);
+    ASSERT_TRUE(j.ok()) << j.status().ToString();
+    const JobOptions& want = jobs[i].opts;
+    EXPECT_EQ(j->name, jobs[i].name);
+    EXPECT_EQ(j->data, jobs[i].data);
+    EXPECT_EQ(j->state, want.delay > 0 ? JobState::kDelayed : JobState::kWaiting) << jobs[i].name;
+    EXPECT_EQ((*added)[i].state, j->state);
+    EXPECT_EQ(j->opts.priority, want.priority) << jobs[i].name;
+    EXPECT_EQ(j->opts.attempts, want.attempts) << jobs[i].name;
+    EXPECT_EQ(j->opts.timeout, want.timeout) << jobs[i].name;
+    EXPECT_EQ(j->opts.delay, want.delay) << jobs[i].name;
+    if (want.delay > 0) {
+      EXPECT_EQ(j->run_at, kT0 + want.delay) << jobs[i].name;
+    }
+  }
 }
 
 }  // namespace
