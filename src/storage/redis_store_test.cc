@@ -9,6 +9,17 @@
 namespace cronq {
 namespace {
 
+constexpr TimeMs kT0 = 1'700'000'000'000;
+
+// A store on a redis-server the test started; null (and a failure) if it cannot open.
+std::unique_ptr<Store> OpenOn(const testing::RedisServer& server) {
+  RedisOptions o;
+  o.port = server.port();
+  auto opened = OpenRedisStore(o);
+  EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+  return opened.ok() ? std::move(*opened) : nullptr;
+}
+
 TEST(RedisUrl, Parses) {
   auto a = ParseRedisUrl("redis://10.0.0.5:6380/2");
   ASSERT_TRUE(a.ok());
@@ -43,11 +54,9 @@ TEST(RedisStore, UnreachableIsUnavailable) {
 TEST(RedisStore, OutOfMemoryRefusesNewWorkButDrains) {
   testing::RedisServer server(false, {"--maxmemory", "4mb", "--maxmemory-policy", "noeviction"});
   ASSERT_TRUE(server.Start());
-  RedisOptions o;
-  o.port = server.port();
-  auto opened = OpenRedisStore(o);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  Store& s = **opened;
+  std::unique_ptr<Store> opened = OpenOn(server);
+  ASSERT_NE(opened, nullptr);
+  Store& s = *opened;
   const std::string big(64 * 1024, 'x');
   const std::string data = "\"" + big + "\"";
   // Batches of four enqueues until Redis refuses one: the refused enqueue fails
@@ -108,12 +117,9 @@ std::string Keyspace(const testing::RedisServer& server) {
 TEST(RedisStore, RollbackRestoresEveryKeyExactly) {
   testing::RedisServer server;
   ASSERT_TRUE(server.Start());
-  RedisOptions o;
-  o.port = server.port();
-  auto opened = OpenRedisStore(o);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  Store& s = **opened;
-  constexpr TimeMs kT0 = 1'700'000'000'000;
+  std::unique_ptr<Store> opened = OpenOn(server);
+  ASSERT_NE(opened, nullptr);
+  Store& s = *opened;
   auto add = [&](const std::string& name, JobOptions opts) {
     auto r = s.Enqueue("q", NewJob{name, "null", opts}, kT0);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -229,12 +235,9 @@ TEST(RedisStore, RollbackRestoresEveryKeyExactly) {
 TEST(RedisStore, EnqueueBatchKeepsEachJobsOptions) {
   testing::RedisServer server;
   ASSERT_TRUE(server.Start());
-  RedisOptions o;
-  o.port = server.port();
-  auto opened = OpenRedisStore(o);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  Store& s = **opened;
-  constexpr TimeMs kT0 = 1'700'000'000'000;
+  std::unique_ptr<Store> opened = OpenOn(server);
+  ASSERT_NE(opened, nullptr);
+  Store& s = *opened;
   JobOptions plain, delayed, urgent;
   delayed.delay = 900;
   delayed.attempts = 3;
