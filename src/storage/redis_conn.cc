@@ -165,15 +165,8 @@ bool NoScript(const Reply& r) { return r.IsError() && r.Str().rfind("NOSCRIPT", 
 }  // namespace
 
 Result<Reply> Conn::Eval(int script, const Args& args) {
-  CRONQ_ASSIGN_OR_RETURN(std::vector<Reply> r, EvalMany(script, {args}));
+  CRONQ_ASSIGN_OR_RETURN(std::vector<Reply> r, EvalMany({{script, args}}));
   return r.front();
-}
-
-Result<std::vector<Reply>> Conn::EvalMany(int script, const std::vector<Args>& calls) {
-  std::vector<std::pair<int, Args>> each;
-  each.reserve(calls.size());
-  for (const Args& a : calls) each.emplace_back(script, a);
-  return EvalMany(each);
 }
 
 Result<std::vector<Reply>> Conn::EvalMany(const std::vector<std::pair<int, Args>>& calls) {

@@ -63,8 +63,6 @@ class Conn {
   Result<Reply> Eval(int script, const Args& args);
   // A pipeline: every command is sent, then every reply read, in order.
   Result<std::vector<Reply>> Pipeline(const std::vector<Args>& cmds);
-  // Pipelined EVALSHA calls of one script.
-  Result<std::vector<Reply>> EvalMany(int script, const std::vector<Args>& calls);
   // Pipelined EVALSHA calls, each of its own script, run in order.
   Result<std::vector<Reply>> EvalMany(const std::vector<std::pair<int, Args>>& calls);
   // Queues a command whose reply nobody waits for: it goes out in front of the

@@ -660,11 +660,15 @@ Status RedisStore::AppendAudit(const AuditEntry& e) {
 // it expires. Not journaled: a session written by a batch that then fails
 // is never handed out, and expires on its own.
 
+namespace {
+std::string SessionSuffix(std::string_view key) { return "session/" + std::string(key); }
+}  // namespace
+
 Status RedisStore::PutSession(std::string_view key, const SessionRecord& r, TimeMs now, bool only_existing) {
-  const std::string k = Key("session/" + std::string(key));
   if (r.expires <= now) return DeleteSession(key);
   // PX (time to live), not PXAT: Redis's clock need not agree with this one.
-  Args set{"SET", k, std::to_string(r.expires) + "\n" + r.token + "\n" + r.csrf, "PX", std::to_string(r.expires - now)};
+  Args set{"SET", Key(SessionSuffix(key)), std::to_string(r.expires) + "\n" + r.token + "\n" + r.csrf, "PX",
+           std::to_string(r.expires - now)};
   if (only_existing) set.push_back("XX");
   Result<Reply> rep = conn_.Run(set);
   if (!rep.ok()) return Poison(rep.status());
@@ -672,7 +676,7 @@ Status RedisStore::PutSession(std::string_view key, const SessionRecord& r, Time
 }
 
 Result<std::optional<SessionRecord>> RedisStore::GetSession(std::string_view key, TimeMs now) {
-  Result<Reply> rep = conn_.Run({"GET", Key("session/" + std::string(key))});
+  Result<Reply> rep = conn_.Run({"GET", Key(SessionSuffix(key))});
   if (!rep.ok()) return Poison(rep.status());
   CRONQ_RETURN_IF_ERROR(CheckReply(*rep));
   if (rep->IsNil()) return std::optional<SessionRecord>();
@@ -685,7 +689,7 @@ Result<std::optional<SessionRecord>> RedisStore::GetSession(std::string_view key
 }
 
 Status RedisStore::DeleteSession(std::string_view key) {
-  Result<Reply> rep = conn_.Run({"DEL", Key("session/" + std::string(key))});
+  Result<Reply> rep = conn_.Run({"DEL", Key(SessionSuffix(key))});
   if (!rep.ok()) return Poison(rep.status());
   return CheckReply(*rep);
 }
