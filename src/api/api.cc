@@ -178,8 +178,8 @@ void Api::Dispatch(const std::shared_ptr<Ctx>& ctx, std::string q, std::string i
                                                  std::string(ScopeName(r.scope))));
     }
   }
-  if (!q.empty() && r.pattern.size() > 1 && r.pattern[1] == "queues" && q.rfind("cronq:", 0) == 0 && r.scope != S::kRead &&
-      r.scope != S::kAdmin) {  // internal queues: cronq alone enqueues and works them
+  if (!q.empty() && r.pattern.size() > 1 && r.pattern[1] == "queues" && q.rfind("cronq:", 0) == 0 &&
+      r.scope != S::kRead && r.scope != S::kAdmin) {  // internal queues: cronq alone enqueues and works them
     return ctx->Error(Status::PermissionDenied("queue " + q + " is internal to cronq: it can be read, and admins "
                                                "may retry or remove its jobs"));
   }
@@ -192,7 +192,8 @@ void Api::Dispatch(const std::shared_ptr<Ctx>& ctx, std::string q, std::string i
                             : st);
     }
   }
-  if (r.pattern.size() >= 5 && r.pattern[1] == "queues" && r.pattern[4] == ":id" && id.empty()) return ctx->Error(Status::InvalidArgument("job id is empty"));
+  if (r.pattern.size() >= 5 && r.pattern[1] == "queues" && r.pattern[4] == ":id" && id.empty())
+    return ctx->Error(Status::InvalidArgument("job id is empty"));
   ctx->queue = std::move(q);
   ctx->id = std::move(id);
   ctx->self = ctx;

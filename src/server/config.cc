@@ -75,7 +75,8 @@ Status LoadConfigFile(const std::string& path, Config& cfg) {
   }
   CRONQ_RETURN_IF_ERROR(UnknownKeys(
       t, {"data_dir", "listen", "redis", "redis_prefix", "threads", "admin_token", "log_level", "log_jobs", "body_limit",
-          "schedule_lead_ms", "sqlite_cache_mib", "login_max_failures", "login_window_ms", "tokens", "schedules", "alerts", "push_ca_file"},
+          "schedule_lead_ms", "sqlite_cache_mib", "login_max_failures", "login_window_ms", "tokens", "schedules",
+          "alerts", "push_ca_file"},
       path));
   cfg.data_dir = t["data_dir"].value_or(cfg.data_dir);
   cfg.listen = t["listen"].value_or(cfg.listen);

@@ -183,7 +183,8 @@ TEST_P(Conformance, EnqueueThenLeaseLeasesWhatItAdded) {
 
   // A paused queue keeps its new job: the lease answers nothing, not an error.
   ASSERT_TRUE(Batch([&](Store& s) { return s.SetPaused("q", true, kT0); }).ok());
-  auto paused = Batch([&](Store& s) { return s.EnqueueThenLease("q", {{"d", "4", {}}}, kT0, FetchSpec{"q", 1, 10'000, "w1"}); });
+  auto paused =
+      Batch([&](Store& s) { return s.EnqueueThenLease("q", {{"d", "4", {}}}, kT0, FetchSpec{"q", 1, 10'000, "w1"}); });
   ASSERT_TRUE(paused.ok()) << paused.status().ToString();
   ASSERT_TRUE(paused->leased.ok());
   EXPECT_TRUE(paused->leased->empty());
@@ -191,7 +192,8 @@ TEST_P(Conformance, EnqueueThenLeaseLeasesWhatItAdded) {
 
   // Another queue's fetch leases from that queue, not from the one added to.
   Add("other", "o");
-  auto elsewhere = Batch([&](Store& s) { return s.EnqueueThenLease("q", {{"e", "5", {}}}, kT0, FetchSpec{"other", 1, 10'000, "w1"}); });
+  auto elsewhere = Batch(
+      [&](Store& s) { return s.EnqueueThenLease("q", {{"e", "5", {}}}, kT0, FetchSpec{"other", 1, 10'000, "w1"}); });
   ASSERT_TRUE(elsewhere.ok() && elsewhere->leased.ok());
   ASSERT_EQ(elsewhere->leased->size(), 1u);
   EXPECT_EQ((*elsewhere->leased)[0].name, "o");
@@ -1203,7 +1205,8 @@ TEST_P(Conformance, AuditEntriesSurviveReopenAndARolledBackBatchLeavesNone) {
 TEST_P(Conformance, SessionsAreFoundUntilTheyExpireOrAreDeleted) {
   const SessionRecord a{"ops", "csrf-a", kT0 + 60'000};
   ASSERT_TRUE(Batch([&](Store& s) { return s.PutSession("key-a", a, kT0, false); }).ok());
-  ASSERT_TRUE(Batch([&](Store& s) { return s.PutSession("key-b", SessionRecord{"ro", "csrf-b", kT0 + 60'000}, kT0, false); }).ok());
+  const SessionRecord b{"ro", "csrf-b", kT0 + 60'000};
+  ASSERT_TRUE(Batch([&](Store& s) { return s.PutSession("key-b", b, kT0, false); }).ok());
   Reopen();
   auto got = Batch([&](Store& s) { return s.GetSession("key-a", kT0 + 1); });
   ASSERT_TRUE(got.ok()) << got.status().ToString();
