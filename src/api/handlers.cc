@@ -25,6 +25,12 @@ json StatusEntry(const std::string& id, const Status& st) {
   return e;
 }
 
+// A fetch's only Conflict is a push queue (Store::LeaseNext), code "push_queue".
+void FetchError(Api::Ctx& c, const Status& st) {
+  if (st.IsConflict()) return c.Error(ErrorResponse(409, "push_queue", st.message()));
+  c.Error(st);
+}
+
 }  // namespace
 
 Result<int64_t> QueryInt(const net::HttpRequest& req, const char* name, int64_t def, int64_t lo, int64_t hi) {
@@ -188,12 +194,10 @@ void Api::Fetch(Ctx& c) {
   Result<FetchBody> f = ParseFetch(*body);
   if (!f.ok()) return c.Error(f.status());
   FetchSpec spec{c.queue, f->max, f->lock_ms, f->worker.empty() ? c.req.remote_addr : f->worker};
-  // A fetch's only Conflict is a push queue (Store::LeaseNext), code "push_queue".
   engine_.Fetch(std::move(spec), f->wait_ms,
                 [c = c.self](Result<std::vector<Lease>> r) {
                   if (r.ok()) return c->Send(200, LeasesJson(*r));
-                  if (r.status().IsConflict()) return c->Error(ErrorResponse(409, "push_queue", r.status().message()));
-                  c->Error(r.status());
+                  FetchError(*c, r.status());
                 },
                 c.req.client_gone);
 }
@@ -227,8 +231,11 @@ void Api::Extend(Ctx& c) {
                  c.Then<TimeMs>([](Ctx& c, TimeMs until) { c.Json(200, {{"ok", true}, {"lockUntil", until}}); }));
 }
 
-// {complete: [{id, token, result}], fail: [{id, token, error, unrecoverable}]}:
-// one result per entry, so one stale token does not sink the batch.
+// {complete: [{id, token, result}], fail: [{id, token, error, unrecoverable}],
+// fetch?: {max, waitMs, lockMs, worker}}: one result per entry, so one stale token
+// does not sink the batch. With `fetch`, the answer also holds the next jobs
+// (`jobs`), leased in the acknowledgement's own commit; only when none is ready
+// does it wait, as a fetch, up to waitMs for one.
 void Api::Ack(Ctx& c) {
   Result<json> body = c.Body();
   if (!body.ok()) return c.Error(body.status());
@@ -237,6 +244,7 @@ void Api::Ack(Ctx& c) {
   std::vector<FailSpec> failed;
   auto ids = std::make_shared<std::pair<std::vector<std::string>, std::vector<std::string>>>();
   for (auto it = body->begin(); it != body->end(); ++it) {
+    if (it.key() == "fetch") continue;
     if (it.key() != "complete" && it.key() != "fail")
       return c.Error(Status::InvalidArgument("unknown field '" + it.key() + "' in ack"));
     if (!it->is_array()) return c.Error(Status::InvalidArgument(it.key() + " must be an array"));
@@ -264,12 +272,43 @@ void Api::Ack(Ctx& c) {
     ids->second.push_back(s->id);
     failed.push_back(std::move(s).value());
   }
-  engine_.Ack(std::move(done), std::move(failed), c.Then<AckResults>([ids](Ctx& c, AckResults r) {
+  auto acks_json = [ids](const AckResults& r) {
     json cj = json::array(), fj = json::array();
     for (size_t i = 0; i < r.complete.size(); ++i) cj.push_back(StatusEntry(ids->first[i], r.complete[i]));
     for (size_t i = 0; i < r.fail.size(); ++i) fj.push_back(StatusEntry(ids->second[i], r.fail[i]));
-    c.Json(200, {{"complete", std::move(cj)}, {"fail", std::move(fj)}});
-  }));
+    return json{{"complete", std::move(cj)}, {"fail", std::move(fj)}};
+  };
+  auto fetch = body->find("fetch");
+  if (fetch == body->end()) {
+    engine_.Ack(std::move(done), std::move(failed),
+                c.Then<AckResults>([acks_json](Ctx& c, AckResults r) { c.Json(200, acks_json(r)); }));
+    return;
+  }
+  Result<FetchBody> f = ParseFetch(*fetch);
+  if (!f.ok()) return c.Error(Prefixed(f.status(), "fetch: "));
+  FetchSpec spec{c.queue, f->max, f->lock_ms, f->worker.empty() ? c.req.remote_addr : f->worker};
+  // {"complete":[..],"fail":[..]} and {"jobs":[..]} as one object.
+  auto answer = [acks_json](Ctx& c, const AckResults& acks, const std::vector<Lease>& leases) {
+    std::string out = acks_json(acks).dump();
+    out.back() = ',';
+    out += std::string_view(LeasesJson(leases)).substr(1);
+    c.Send(200, std::move(out));
+  };
+  engine_.AckThenFetch(
+      std::move(done), std::move(failed), spec,
+      [this, c = c.self, spec, wait = f->wait_ms, answer](Result<AckAndLeases> r) mutable {
+        if (!r.ok()) return FetchError(*c, r.status());
+        if (!r->leases.empty() || wait <= 0) return answer(*c, r->acks, r->leases);
+        // The acknowledgements are on disk; wait for a job as a fetch does.
+        engine_.Fetch(
+            std::move(spec), wait,
+            [c, acks = std::move(r->acks), answer](Result<std::vector<Lease>> l) {
+              // The acknowledgements stand even if this wait fails (a shutdown): no jobs then.
+              answer(*c, acks, l.ok() ? *l : std::vector<Lease>{});
+            },
+            c->req.client_gone);
+      },
+      c.req.client_gone);
 }
 
 }  // namespace cronq::api

@@ -53,6 +53,12 @@ struct AckResults {
   std::vector<Status> fail;
 };
 
+// An acknowledgement and the jobs leased right after it (Engine::AckThenFetch).
+struct AckAndLeases {
+  AckResults acks;
+  std::vector<Lease> leases;
+};
+
 // A change to a queue's settings (PUT /v1/queues/{queue}); unset fields stay.
 struct QueueUpdate {
   std::optional<bool> paused;
@@ -159,6 +165,12 @@ class Engine {
   void Complete(CompleteSpec spec, Callback<AttemptEnd> cb);
   void Fail(FailSpec spec, Callback<AttemptEnd> cb);
   void Ack(std::vector<CompleteSpec> complete, std::vector<FailSpec> fail, Callback<AckResults> cb);
+  // Acknowledges as Ack does, then leases up to next.max jobs as Fetch does, in
+  // one operation, so both go to disk in one commit: a worker's "these are done,
+  // give me more" in one round trip. It does not wait: when no job is ready the
+  // list is empty. A failed lease (a push queue) fails the whole answer.
+  void AckThenFetch(std::vector<CompleteSpec> complete, std::vector<FailSpec> fail, FetchSpec next,
+                    Callback<AckAndLeases> cb, std::shared_ptr<const std::atomic<bool>> gone = nullptr);
 
   // Operator actions. Each records an audit entry for `who` in its own batch.
   void Retry(std::string queue, std::string id, Callback<Empty> cb, Actor who = {});
@@ -251,6 +263,9 @@ class Engine {
   void UpdateWakePlan();
   void RunBatch(std::vector<Op>& ops);
   void ServeWaiters(Store& s, TimeMs now, Batch& b);
+  // The body of Ack (and of AckThenFetch) inside a batch.
+  AckResults RunAck(Store& s, TimeMs now, Batch& b, const std::vector<CompleteSpec>& complete,
+                    const std::vector<FailSpec>& fail);
   // Takes the first parked fetch of `ws` and answers it with `r` once the batch's
   // fate is known.
   void AnswerFrontWaiter(std::deque<Waiter>& ws, Result<std::vector<Lease>> r, Batch& b);

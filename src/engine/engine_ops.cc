@@ -85,23 +85,42 @@ void Engine::Fail(FailSpec spec, Callback<AttemptEnd> cb) {
                      });
 }
 
+AckResults Engine::RunAck(Store& s, TimeMs now, Batch& b, const std::vector<CompleteSpec>& complete,
+                          const std::vector<FailSpec>& fail) {
+  AckResults out;
+  out.complete.reserve(complete.size());
+  for (Result<AttemptEnd>& e : s.CompleteBatch(complete, now)) {
+    if (e.ok()) b.ended.push_back(std::move(e).value());
+    out.complete.push_back(e.ok() ? Status::Ok() : e.status());
+  }
+  for (const FailSpec& f : fail) {
+    Result<AttemptEnd> e = s.Fail(f, now, Unit());
+    if (e.ok()) {
+      if (e->state_after == JobState::kWaiting) b.woken.insert(f.queue);
+      b.ended.push_back(*e);
+    }
+    out.fail.push_back(e.status());
+  }
+  return out;
+}
+
 void Engine::Ack(std::vector<CompleteSpec> complete, std::vector<FailSpec> fail, Callback<AckResults> cb) {
   Submit<AckResults>(std::move(cb), [this, complete = std::move(complete), fail = std::move(fail)](
                                         Store& s, TimeMs now, Batch& b) -> Result<AckResults> {
-    AckResults out;
-    out.complete.reserve(complete.size());
-    for (Result<AttemptEnd>& e : s.CompleteBatch(complete, now)) {
-      if (e.ok()) b.ended.push_back(std::move(e).value());
-      out.complete.push_back(e.ok() ? Status::Ok() : e.status());
-    }
-    for (const FailSpec& f : fail) {
-      Result<AttemptEnd> e = s.Fail(f, now, Unit());
-      if (e.ok()) {
-        if (e->state_after == JobState::kWaiting) b.woken.insert(f.queue);
-        b.ended.push_back(*e);
-      }
-      out.fail.push_back(e.status());
-    }
+    return RunAck(s, now, b, complete, fail);
+  });
+}
+
+void Engine::AckThenFetch(std::vector<CompleteSpec> complete, std::vector<FailSpec> fail, FetchSpec next,
+                          Callback<AckAndLeases> cb, std::shared_ptr<const std::atomic<bool>> gone) {
+  Submit<AckAndLeases>(std::move(cb), [this, complete = std::move(complete), fail = std::move(fail),
+                                       next = std::move(next), gone](Store& s, TimeMs now, Batch& b)
+                                          -> Result<AckAndLeases> {
+    AckAndLeases out{RunAck(s, now, b, complete, fail), {}};
+    b.fetchers.emplace_back(next.queue, next.worker);
+    if (gone && gone->load()) return out;  // nobody would receive the jobs
+    CRONQ_ASSIGN_OR_RETURN(out.leases, s.LeaseNext(next, now));
+    b.started.insert(b.started.end(), out.leases.begin(), out.leases.end());
     return out;
   });
 }

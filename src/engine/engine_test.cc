@@ -180,6 +180,62 @@ TEST_F(EngineTest, AnEnqueueLeasesForTheParkedFetchInTheSameStep) {
   engine_->Stop();  // before `calls` goes
 }
 
+// Counts commits, to tell how many batches an operation took.
+class CommitCalls : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Status Commit() override {
+    commits++;
+    return ForwardingStore::Commit();
+  }
+  std::atomic<int> commits{0};
+};
+
+// A worker's "these are done, give me more": the acknowledgements and the next
+// leases in one operation and one commit. A stale token fails its own entry only,
+// and an empty queue answers at once with no jobs instead of waiting.
+TEST_F(EngineTest, AckThenFetchAcksAndLeasesTheNextJobsInOneCommit) {
+  CommitCalls calls(store_.get());
+  engine_->Stop();
+  engine_ = std::make_unique<Engine>(calls, clock_, EngineOptions{{}, 2048, false});
+  engine_->Start();
+  ASSERT_TRUE(Add("q", {J("a"), J("b"), J("c")}).ok());
+  auto first = Fetch("q", 1);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 1u);
+  const Lease a = (*first)[0];
+  const int before = calls.commits;
+  auto r = Call<AckAndLeases>([&](auto cb) {
+    engine_->AckThenFetch({CompleteSpec{"q", a.id, a.token, "1"}, CompleteSpec{"q", a.id, "9.stale", "2"}}, {},
+                          FetchSpec{"q", 5, 30'000, "t"}, cb);
+  });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(calls.commits - before, 1);
+  ASSERT_EQ(r->acks.complete.size(), 2u);
+  EXPECT_TRUE(r->acks.complete[0].ok()) << r->acks.complete[0].ToString();
+  EXPECT_TRUE(r->acks.complete[1].IsConflict());
+  ASSERT_EQ(r->leases.size(), 2u);
+  EXPECT_EQ(r->leases[0].name, "b");
+  EXPECT_EQ(r->leases[1].name, "c");
+  auto job = Call<Job>([&](auto cb) { engine_->GetJob("q", a.id, cb); });
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->state, JobState::kCompleted);
+
+  // The queue is empty now: the answer comes at once, with the acks and no jobs.
+  std::vector<FailSpec> fail{FailSpec{"q", r->leases[1].id, r->leases[1].token, "boom", "", true}};
+  auto last = Call<AckAndLeases>([&](auto cb) {
+    engine_->AckThenFetch({CompleteSpec{"q", r->leases[0].id, r->leases[0].token, "2"}}, std::move(fail),
+                          FetchSpec{"q", 5, 30'000, "t"}, cb);
+  });
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  ASSERT_EQ(last->acks.complete.size(), 1u);
+  EXPECT_TRUE(last->acks.complete[0].ok());
+  ASSERT_EQ(last->acks.fail.size(), 1u);
+  EXPECT_TRUE(last->acks.fail[0].ok()) << last->acks.fail[0].ToString();
+  EXPECT_TRUE(last->leases.empty());
+  engine_->Stop();  // before `calls` goes
+}
+
 TEST_F(EngineTest, ParkedFetchEndsEmptyWhenItsWaitRunsOut) {
   auto f = FetchLater("q", 1, 5'000);
   EXPECT_EQ(f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);

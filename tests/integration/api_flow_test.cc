@@ -174,6 +174,69 @@ TEST_F(ApiFlow, BatchAckReportsEachEntry) {
   EXPECT_EQ(q.json["counts"]["active"], 1);
 }
 
+// A worker's loop in one request: the ack answers each entry and carries the next
+// jobs; with nothing ready it waits like a fetch, and its acks are already kept.
+TEST_F(ApiFlow, AnAckWithFetchCarriesTheNextJobs) {
+  for (int i = 0; i < 3; ++i) s().AddJob("af", {{"name", "job" + std::to_string(i)}});
+  auto f = s().Call("POST", "/v1/queues/af/fetch", json{{"max", 1}});
+  ASSERT_EQ(f.json["jobs"].size(), 1u);
+  json a = f.json["jobs"][0];
+  auto r = s().Call("POST", "/v1/queues/af/ack",
+                    json{{"complete", {{{"id", a["id"]}, {"token", a["token"]}, {"result", 7}}}},
+                         {"fetch", {{"max", 5}, {"lockMs", 60'000}, {"worker", "w-1"}}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["complete"][0]["ok"], true);
+  EXPECT_TRUE(r.json["fail"].empty());
+  ASSERT_EQ(r.json["jobs"].size(), 2u) << r.body;
+  EXPECT_EQ(r.json["jobs"][0]["name"], "job1");
+  EXPECT_EQ(r.json["jobs"][1]["name"], "job2");
+  EXPECT_EQ(GetJob("af", a["id"])["returnvalue"], 7);
+  json b = GetJob("af", r.json["jobs"][0]["id"]);
+  EXPECT_EQ(b["state"], "active");
+  EXPECT_EQ(b["worker"], "w-1");
+
+  // Nothing is ready: the ack waits up to waitMs for a job, and its completions
+  // are kept meanwhile.
+  json jobs = r.json["jobs"];
+  std::atomic<int> status{0};
+  json got;
+  std::thread worker([&] {
+    net::HttpClient c("127.0.0.1", s().port());
+    json ack = {{"complete",
+                 {{{"id", jobs[0]["id"]}, {"token", jobs[0]["token"]}},
+                  {{"id", jobs[1]["id"]}, {"token", jobs[1]["token"]}}}},
+                {"fetch", {{"max", 5}, {"waitMs", 20'000}}}};
+    auto resp = c.Request("POST", "/v1/queues/af/ack", ack.dump(), {{"Authorization", "Bearer " + s().token()}});
+    if (resp.ok()) {
+      status = resp->status;
+      got = json::parse(resp->body, nullptr, false);
+    }
+  });
+  auto counts = [&] { return s().Call("GET", "/v1/queues/af").json["counts"]; };
+  for (int i = 0; i < 500 && counts()["completed"] != 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(counts()["completed"], 3) << "the acks are kept before a job arrives";
+  auto start = Clock::now();
+  s().AddJob("af", {{"name", "late"}});
+  worker.join();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  ASSERT_EQ(status, 200) << got.dump();
+  EXPECT_EQ(got["complete"].size(), 2u);
+  EXPECT_EQ(got["complete"][1]["ok"], true);
+  ASSERT_EQ(got["jobs"].size(), 1u);
+  EXPECT_EQ(got["jobs"][0]["name"], "late");
+  EXPECT_LT(ms, kLateness) << "answered when the job arrived, not at waitMs";
+
+  // A bad fetch part is refused before anything is acknowledged.
+  json c0 = got["jobs"][0];
+  auto bad = s().Call("POST", "/v1/queues/af/ack",
+                      json{{"complete", {{{"id", c0["id"]}, {"token", c0["token"]}}}}, {"fetch", {{"max", 0}}}});
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.json["error"]["message"].get<std::string>().find("fetch: "), std::string::npos) << bad.body;
+  bad = s().Call("POST", "/v1/queues/af/ack", json{{"fetch", {{"max", 1}, {"wait", 5}}}});
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(GetJob("af", c0["id"])["state"], "active");
+}
+
 TEST_F(ApiFlow, LongPollAnswersAsSoonAsAJobArrives) {
   std::atomic<int64_t> answered_us{0};
   json got;
