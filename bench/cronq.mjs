@@ -80,6 +80,10 @@ class CoalescingQueue {
 
 const fetchJobs = (q, max, waitMs, lockMs = 30_000) => call('POST', `/v1/queues/${q}/fetch`, { max, waitMs, lockMs });
 const ack = (q, jobs) => call('POST', `/v1/queues/${q}/ack`, { complete: jobs.map((j) => ({ id: j.id, token: j.token })) });
+// Acks `jobs` and leases up to `max` more in the same request and commit (no wait).
+const ackAndFetch = (q, jobs, max, lockMs = 30_000) => call('POST', `/v1/queues/${q}/ack`, {
+  complete: jobs.map((j) => ({ id: j.id, token: j.token })), fetch: { max, lockMs },
+});
 
 function fill(q, total, batch = cfg.batch, parallel = 2) {
   return fillInBatches(total, batch, parallel, (n) => enqueueBatch(q, n));
@@ -131,8 +135,9 @@ if (inPhase(4)) {
   const total = cfg.processJobs;
   log(`cronq 4: pre-enqueue ${total}, then process with ~${cfg.processConcurrency} in flight`);
   await fill(q, total);
-  // Fetch loops: each fetches a batch, "processes" every job (a no-op,
-  // awaited like a handler), acks the batch, and fetches again.
+  // Fetch loops: each fetches a batch, "processes" every job (a no-op, awaited
+  // like a handler), then acks the batch and leases the next one in the same
+  // request; only when that finds nothing does it long-poll with a fetch.
   const loops = Number(process.env.FETCH_LOOPS || 2);
   const max = Math.ceil(cfg.processConcurrency / loops);
   let done = 0;
@@ -141,16 +146,20 @@ if (inPhase(4)) {
   const t0 = now();
   let tEnd = 0;
   const loop = async () => {
+    let jobs = [];
     while (done < total) {
       fetches++;
-      const { jobs } = await fetchJobs(q, max, 200);
-      if (!jobs.length) continue;
+      if (!jobs.length) {
+        ({ jobs } = await fetchJobs(q, max, 200));
+        continue;
+      }
       await Promise.all(jobs.map(async () => {}));
-      const r = await ack(q, jobs);
+      const r = await ackAndFetch(q, jobs, max);
       const bad = r.complete.filter((e) => !e.ok);
       if (bad.length) throw new Error(`ack failed: ${JSON.stringify(bad[0])}`);
       done += jobs.length;
       if (done >= total && !tEnd) tEnd = now();
+      jobs = r.jobs;
     }
   };
   await Promise.all(Array.from({ length: loops }, loop));

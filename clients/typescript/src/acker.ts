@@ -7,13 +7,17 @@
 // entry: `completed` / `failed` fire for the entries the server stored, and
 // `error` for the others (a stale lease, a deleted job).
 //
+// When the Worker has free slots as an ack leaves, the ack also carries a fetch
+// for them (takeFetch): the server acknowledges and leases the next jobs in one
+// request and one commit, and `leased` gets them (or none, on any failure).
+//
 // A request the server refuses as a whole (400/413: some entry is invalid,
 // e.g. a result over 512 KiB) is resent one entry at a time; a completion
 // whose result is refused alone is recorded as a failed attempt, so the lease
 // does not sit until it expires. Transport errors and 5xx are retried 4 times.
 import { CronqError, type HttpClient } from './http.js';
 import type { Job } from './job.js';
-import type { AckComplete, AckFail, AckRequest, AckResponse } from './wire.js';
+import type { AckComplete, AckFail, AckRequest, AckResponse, FetchRequest, Lease } from './wire.js';
 
 export type Outcome =
   | { kind: 'complete'; job: Job; entry: AckComplete; result: unknown }
@@ -25,6 +29,10 @@ export interface AckEvents {
   error(error: unknown): void;
   /** Nothing is buffered or in flight any more. */
   idle(): void;
+  /** As an ack leaves: the fetch it carries, its slots reserved until `leased`; null for none. */
+  takeFetch?(): FetchRequest | null;
+  /** What a carried fetch leased: called once per takeFetch, with no jobs when the request failed. */
+  leased?(jobs: Lease[], fetch: FetchRequest): void;
 }
 
 /** The server's limits are 8 KiB (message) and 64 KiB (stack); keep below them. */
@@ -76,7 +84,7 @@ export class AckBatcher {
     const batch = this.buffer.splice(0, 5000);
     this.inFlight = true;
     try {
-      await this.send(batch);
+      await this.send(batch, 0, this.on.takeFetch?.() ?? null);
     } finally {
       this.inFlight = false;
       if (this.buffer.length) void this.flush();
@@ -84,16 +92,19 @@ export class AckBatcher {
     }
   }
 
-  private async send(batch: Outcome[], tries = 0): Promise<void> {
+  private async send(batch: Outcome[], tries = 0, fetch: FetchRequest | null = null): Promise<void> {
     const complete = batch.filter((o): o is Extract<Outcome, { kind: 'complete' }> => o.kind === 'complete');
     const fail = batch.filter((o): o is Extract<Outcome, { kind: 'fail' }> => o.kind === 'fail');
     const body: AckRequest = {};
     if (complete.length) body.complete = complete.map((o) => o.entry);
     if (fail.length) body.fail = fail.map((o) => o.entry);
+    if (fetch) body.fetch = fetch;
     let r: AckResponse;
     try {
       r = await this.client.request<AckResponse>('POST', this.path, body, { op: 'ack' });
     } catch (e) {
+      // Retries and resends carry no fetch: the Worker fetches on its own.
+      if (fetch) this.on.leased?.([], fetch);
       const err = e as CronqError;
       const refused = err.status === 400 || err.status === 413;
       if (refused && batch.length > 1) {
@@ -131,5 +142,6 @@ export class AckBatcher {
       o.job.stacktrace = o.error.stack ? [o.error.stack] : [];
       this.on.failed(o.job, o.error);
     });
+    if (fetch) this.on.leased?.(r.jobs ?? [], fetch);
   }
 }

@@ -9,7 +9,9 @@
 // - Run: each leased job runs the processor; its slot frees when the processor
 //   settles, and its outcome joins the ack buffer.
 // - Ack: outcomes leave in batches (AckBatcher, acker.ts); `completed` and
-//   `failed` fire from the ack's answer.
+//   `failed` fire from the ack's answer. An ack also carries a fetch for the
+//   slots free as it leaves (no wait), so under load one request per round
+//   both acknowledges and leases, in one commit on the server.
 // - Heartbeat: one timer every lockDuration/4 extends each running job whose
 //   lease is half spent; updateProgress and log send an extend at once.
 // - close(): stop fetching (parked fetches are aborted), let running jobs
@@ -18,7 +20,7 @@ import { EventEmitter } from 'node:events';
 import { CronqError, HttpClient, seg, type ConnectionOptions } from './http.js';
 import { Job, type LeaseOwner } from './job.js';
 import { AckBatcher, cutBytes, serializable, MAX_MESSAGE, MAX_STACK } from './acker.js';
-import type { AckComplete, AckFail, ExtendRequest, ExtendResponse, FetchRequest, FetchResponse } from './wire.js';
+import type { AckComplete, AckFail, ExtendRequest, ExtendResponse, FetchRequest, FetchResponse, Lease } from './wire.js';
 
 /** Thrown by a processor to fail the job for good: no more attempts. */
 export class UnrecoverableError extends Error {
@@ -112,6 +114,8 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
       failed: (job, error) => this.emit('failed', job, error, 'active'),
       error: (e) => this.emitError(e),
       idle: () => this.checkIdle(),
+      takeFetch: () => this.carriedFetch(),
+      leased: (jobs, fetch) => this.carriedLeases(jobs, fetch),
     });
     if (opts.autorun ?? true) this.run();
   }
@@ -222,6 +226,31 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
       this.drainedEmitted = true;
       this.emit('drained');
     }
+    this.pump();
+  }
+
+  /**
+   * The fetch an ack carries (acker.ts) for the free slots, reserved until its
+   * answer: finished jobs make room, and their ack brings the next ones in the
+   * same request. It does not wait; pump() long-polls when it finds nothing.
+   */
+  private carriedFetch(): FetchRequest | null {
+    if (this.closing || this.paused || !this.started || this.retryTimer) return null;
+    const max = Math.min(this.free(), this.fetchMax);
+    if (max < 1) return null;
+    this.fetches++;
+    this.reserved += max;
+    const body: FetchRequest = { max, lockMs: this.lockDuration };
+    if (this.workerName) body.worker = this.workerName;
+    return body;
+  }
+
+  private carriedLeases(leases: Lease[], fetch: FetchRequest): void {
+    this.fetches--;
+    this.reserved -= fetch.max ?? 1;
+    // Leased to this worker: run them even if it is pausing or closing, or they would sit until their leases expire.
+    for (const l of leases) this.start(Job.fromLease(this.client, l, this));
+    if (leases.length) this.drainedEmitted = false;
     this.pump();
   }
 
