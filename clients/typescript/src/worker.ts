@@ -10,8 +10,9 @@
 //   settles, and its outcome joins the ack buffer.
 // - Ack: outcomes leave in batches (AckBatcher, acker.ts); `completed` and
 //   `failed` fire from the ack's answer. An ack also carries a fetch for the
-//   slots free as it leaves (no wait), so under load one request per round
-//   both acknowledges and leases, in one commit on the server.
+//   slots free as it leaves (up to half of them, no wait), so under load one
+//   request per round both acknowledges and leases, in one commit on the
+//   server, and two such requests overlap.
 // - Heartbeat: one timer every lockDuration/4 extends each running job whose
 //   lease is half spent; updateProgress and log send an extend at once.
 // - close(): stop fetching (parked fetches are aborted), let running jobs
@@ -230,13 +231,15 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   }
 
   /**
-   * The fetch an ack carries (acker.ts) for the free slots, reserved until its
-   * answer: finished jobs make room, and their ack brings the next ones in the
-   * same request. It does not wait; pump() long-polls when it finds nothing.
+   * The fetch an ack carries (acker.ts) for the free slots, at most half of
+   * them, reserved until its answer: finished jobs make room, and their ack
+   * brings the next ones in the same request. Half, so the slots run as two
+   * halves whose requests overlap (pump() fetches for the other half at first).
+   * It does not wait; pump() long-polls when it finds nothing.
    */
   private carriedFetch(): FetchRequest | null {
     if (this.closing || this.paused || !this.started || this.retryTimer) return null;
-    const max = Math.min(this.free(), this.fetchMax);
+    const max = Math.min(this.free(), this.fetchMax, Math.ceil(this.concurrency / 2));
     if (max < 1) return null;
     this.fetches++;
     this.reserved += max;
