@@ -73,7 +73,10 @@ class WorkerCore {
 
   Status CheckOptions() const;
   std::string Path(const std::string& suffix) const { return "/v1/queues/" + queue_ + suffix; }
-  int FreeSlots() const { return o_.concurrency - running_ - static_cast<int>(ready_.size()); }
+  // Slots not running, not waiting for a handler, and not asked for by a request in flight.
+  int FreeSlots() const {
+    return o_.concurrency - running_ - static_cast<int>(ready_.size()) - fetching_ - carried_;
+  }
   milliseconds BeatEvery() const { return std::max(milliseconds(50), o_.lock_duration / 2); }
 
   void FetchLoop();
@@ -81,7 +84,9 @@ class WorkerCore {
   void HandlerLoop();
   Outcome Run(Job& job);
   void AckLoop();
-  void Acknowledge(std::vector<Outcome>& batch);
+  // Sends one ack; with carry > 0 it also asks for that many next jobs (no wait)
+  // and returns those it got.
+  json Acknowledge(std::vector<Outcome>& batch, int carry);
   void AckOneByOne(std::vector<Outcome>& batch);
   void Reported(const Outcome& o, const Status& st);
   void HeartbeatLoop();
@@ -108,6 +113,9 @@ class WorkerCore {
   int handlers_left_ = 0;     // handler threads still running
   bool beats_done_ = false;   // every outcome acknowledged: heartbeats end
   int running_ = 0;           // handler calls in progress
+  int fetching_ = 0;          // slots asked for by the fetch thread's request in flight
+  int carried_ = 0;           // slots asked for by the fetch an ack carries, in flight
+  bool acking_ = false;       // an ack is in flight (or outcomes wait for one): the fetch thread lets it fetch
   std::deque<Job*> ready_;    // leased, waiting for a handler thread
   std::vector<Outcome> outcomes_;
   std::map<const Job*, Lease> leases_;  // every lease held, from fetch to acknowledgement
@@ -176,20 +184,24 @@ void WorkerCore::FetchLoop() {
     int free;
     {
       std::unique_lock lock(mu_);
-      fetch_cv_.wait(lock, [&] { return stopping_ || FreeSlots() > 0; });
+      // While outcomes wait for their ack, that ack fetches for the slots they freed.
+      fetch_cv_.wait(lock, [&] { return stopping_ || (FreeSlots() > 0 && outcomes_.empty() && !acking_); });
       if (stopping_) break;
-      free = FreeSlots();
+      free = std::min(FreeSlots(), limits::kFetchMax);
+      fetching_ = free;
     }
-    json body = {{"max", std::min(free, limits::kFetchMax)},
+    json body = {{"max", free},
                  {"waitMs", o_.fetch_wait.count()},
                  {"lockMs", o_.lock_duration.count()},
                  {"worker", o_.name}};
     const auto asked_at = SteadyClock::now();
     Result<json> r = conn_->Call("POST", Path("/fetch"), &body);
-    if (r.ok()) {
-      TakeLeases(r->value("jobs", json::array()), asked_at);
-      continue;
+    if (r.ok()) TakeLeases(r->value("jobs", json::array()), asked_at);
+    {
+      std::lock_guard lock(mu_);
+      fetching_ = 0;
     }
+    if (r.ok()) continue;
     o_.on_error(r.status());
     std::unique_lock lock(mu_);
     fetch_cv_.wait_for(lock, o_.retry_delay, [&] { return stopping_; });
@@ -235,7 +247,8 @@ void WorkerCore::HandlerLoop() {
     Job* job;
     {
       std::unique_lock lock(mu_);
-      ready_cv_.wait(lock, [&] { return !ready_.empty() || fetch_done_; });
+      // A fetch carried by an ack in flight may still bring jobs.
+      ready_cv_.wait(lock, [&] { return !ready_.empty() || (fetch_done_ && carried_ == 0); });
       if (ready_.empty()) break;
       job = ready_.front();
       ready_.pop_front();
@@ -284,18 +297,29 @@ void WorkerCore::AckLoop() {
     if (outcomes_.empty()) break;
     std::vector<Outcome> batch;
     batch.swap(outcomes_);
+    acking_ = true;
+    const int carry = stopping_ ? 0 : std::min(FreeSlots(), limits::kFetchMax);
+    carried_ = carry;
     lock.unlock();
-    Acknowledge(batch);
+    const auto asked_at = SteadyClock::now();
+    json jobs = Acknowledge(batch, carry);
+    TakeLeases(jobs, asked_at);
     lock.lock();
     for (const Outcome& o : batch) leases_.erase(o.job);
+    carried_ = 0;
+    acking_ = false;
     beat_cv_.notify_all();
+    ready_cv_.notify_all();
+    fetch_cv_.notify_one();
   }
 }
 
-// One batch ack. The server checks every entry before running any, so an entry it
-// refuses (a result over its size limit) would sink the batch: then each outcome
-// goes alone, and a refused result fails its job instead.
-void WorkerCore::Acknowledge(std::vector<Outcome>& batch) {
+// One batch ack, carrying a fetch for `carry` slots (the answer's `jobs`, returned):
+// finished jobs bring the next ones in the same request and commit. The server
+// checks every entry before running any, so an entry it refuses (a result over its
+// size limit) would sink the batch: then each outcome goes alone, without a fetch,
+// and a refused result fails its job instead.
+json WorkerCore::Acknowledge(std::vector<Outcome>& batch, int carry) {
   json complete = json::array(), fail = json::array();
   for (const Outcome& o : batch) {
     if (o.ok) {
@@ -306,6 +330,7 @@ void WorkerCore::Acknowledge(std::vector<Outcome>& batch) {
     }
   }
   json body = {{"complete", std::move(complete)}, {"fail", std::move(fail)}};
+  if (carry > 0) body["fetch"] = {{"max", carry}, {"lockMs", o_.lock_duration.count()}, {"worker", o_.name}};
   Result<json> r = conn_->Call("POST", Path("/ack"), &body);
   // A lost connection or a busy disk: try again a few times (a repeated entry that
   // had been applied answers a conflict, which is only reported).
@@ -315,9 +340,12 @@ void WorkerCore::Acknowledge(std::vector<Outcome>& batch) {
     r = conn_->Call("POST", Path("/ack"), &body);
   }
   if (!r.ok()) {
-    if (r.status().IsInvalidArgument() || r.status().code() == Code::kTooLarge) return AckOneByOne(batch);
+    if (r.status().IsInvalidArgument() || r.status().code() == Code::kTooLarge) {
+      AckOneByOne(batch);
+      return json::array();
+    }
     o_.on_error(r.status());
-    return;
+    return json::array();
   }
   // One answer per entry, complete ones first, each list in request order.
   const json& done = r->value("complete", json::array());
@@ -336,6 +364,7 @@ void WorkerCore::Acknowledge(std::vector<Outcome>& batch) {
       Reported(o, codec::Str(err, "code") == "not_found" ? Status::NotFound(msg) : Status::Conflict(msg));
     }
   }
+  return r->value("jobs", json::array());
 }
 
 void WorkerCore::AckOneByOne(std::vector<Outcome>& batch) {

@@ -94,6 +94,44 @@ TEST_F(WorkerTest, ConcurrencyFourRunsThousandJobsEachOnce) {
   EXPECT_TRUE(Errors().empty()) << Errors().front();
 }
 
+// The server's count of answered requests to `route` (e.g. "POST /v1/queues/:q/fetch"), from /metrics.
+int64_t RequestsTo(cronq::testing::ServerProcess& server, const std::string& route) {
+  auto m = server.Call("GET", "/metrics");
+  const std::string key = "cronq_http_requests_total{route=\"" + route + "\"";
+  int64_t n = 0;
+  for (size_t at = m.body.find(key); at != std::string::npos; at = m.body.find(key, at + 1)) {
+    size_t space = m.body.find(' ', m.body.find('}', at));
+    n += std::stoll(m.body.substr(space + 1));
+  }
+  return n;
+}
+
+// A finished job's ack asks for the next job in the same request: at concurrency
+// 1, every job after the first comes with the ack of the one before.
+TEST_F(WorkerTest, EachAckCarriesTheFetchForTheSlotItFrees) {
+  Queue q("carry", Conn());
+  std::vector<NewJob> jobs;
+  for (int i = 0; i < 30; ++i) jobs.push_back({"n", {{"i", i}}, {}});
+  ASSERT_TRUE(q.AddBulk(jobs).ok());
+  std::mutex mu;
+  std::vector<int> order;
+  Worker w("carry", [&](Job& job) -> json {
+    std::lock_guard lock(mu);
+    order.push_back(job.data()["i"].get<int>());
+    return nullptr;
+  }, Options(1));
+  ASSERT_TRUE(w.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return q.GetJobCounts()->completed == 30; }));
+  w.Stop();
+  std::vector<int> want(30);
+  for (int i = 0; i < 30; ++i) want[i] = i;
+  EXPECT_EQ(order, want);
+  EXPECT_EQ(RequestsTo(server(), "POST /v1/queues/:q/ack"), 30);
+  // The first job's fetch, and long polls once the queue is empty (500 ms each).
+  EXPECT_LE(RequestsTo(server(), "POST /v1/queues/:q/fetch"), 4);
+  EXPECT_TRUE(Errors().empty()) << Errors().front();
+}
+
 TEST_F(WorkerTest, FailedAttemptsAreRetriedWithBackoff) {
   Queue q("flaky", Conn());
   auto added = q.Add("f", nullptr, {.attempts = 3, .backoff = Backoff::Fixed(300ms)});

@@ -14,7 +14,8 @@
 // are free handler slots; `concurrency` handler threads run the handler; one
 // heartbeat thread extends every running job's lease each lock_duration / 2; one
 // ack thread reports outcomes, batching those that finish together into one
-// `POST /v1/queues/{q}/ack`.
+// `POST /v1/queues/{q}/ack` that also fetches the next jobs for the slots they
+// freed.
 //
 // Errors: the handler signals failure by throwing. A std::exception fails the
 // attempt with e.what() as its message (retried per the job's attempts and
