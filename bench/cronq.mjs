@@ -142,17 +142,19 @@ if (inPhase(4)) {
   const max = Math.ceil(cfg.processConcurrency / loops);
   let done = 0;
   let fetches = 0;
+  let acks = 0;
   const meter = new CpuMeter(pid);
   const t0 = now();
   let tEnd = 0;
   const loop = async () => {
     let jobs = [];
     while (done < total) {
-      fetches++;
       if (!jobs.length) {
+        fetches++;
         ({ jobs } = await fetchJobs(q, max, 200));
         continue;
       }
+      acks++;
       await Promise.all(jobs.map(async () => {}));
       const r = await ackAndFetch(q, jobs, max);
       const bad = r.complete.filter((e) => !e.ok);
@@ -165,7 +167,7 @@ if (inPhase(4)) {
   await Promise.all(Array.from({ length: loops }, loop));
   const seconds = (tEnd - t0) / 1000;
   results.process = {
-    jobs: done, seconds, jobsPerSec: done / seconds, loops, maxPerFetch: max, fetches,
+    jobs: done, seconds, jobsPerSec: done / seconds, loops, maxPerFetch: max, fetches, acks,
     ...meter.stop(done, seconds),
   };
 }

@@ -123,7 +123,7 @@ if (c.latency || b.latency) {
 }
 for (const [sys, r] of [['cronq', c], ['cronq --unsafe-no-fsync', n]])
   if (cq(r)) out.push(`${sys} scenario 2, coalescing client: ${fmtNum(cq(r).requests)} requests, ${fmtNum(cq(r).jobsPerRequest, 1)} jobs per request on average, at most ${cq(r).maxInFlight} requests in flight`);
-if (c.process) out.push(`cronq scenario 4: ${c.process.loops} fetch loops × max ${c.process.maxPerFetch} per fetch, ${c.process.fetches} fetches`);
+if (c.process) out.push(`cronq scenario 4: ${c.process.loops} fetch loops × max ${c.process.maxPerFetch} per fetch, ${c.process.fetches} fetch and ${c.process.acks ?? 0} ack requests (each ack also fetching)`);
 if (c.sdkAdd) out.push(`cronq scenario 7 (SDK Queue.add): ${fmtNum(c.sdkAdd.requests)} batch requests, ${fmtNum(c.sdkAdd.jobsPerRequest, 1)} jobs per request on average`);
 if (c.sdkProcess) out.push(`cronq scenario 8 (SDK Worker): ${fmtNum(c.sdkProcess.fetches)} fetch and ${fmtNum(c.sdkProcess.acks)} ack requests for ${fmtNum(c.sdkProcess.jobs)} jobs`);
 out.push('Scenarios 7 and 8 compare @cronq/client (clients/typescript) with BullMQ running the same code: 7 against BullMQ\'s scenario 2, 8 against its scenario 4 (the BullMQ figures are those rows\' runs).');

@@ -25,12 +25,6 @@ json StatusEntry(const std::string& id, const Status& st) {
   return e;
 }
 
-// A fetch's only Conflict is a push queue (Store::LeaseNext), code "push_queue".
-void FetchError(Api::Ctx& c, const Status& st) {
-  if (st.IsConflict()) return c.Error(ErrorResponse(409, "push_queue", st.message()));
-  c.Error(st);
-}
-
 }  // namespace
 
 Result<int64_t> QueryInt(const net::HttpRequest& req, const char* name, int64_t def, int64_t lo, int64_t hi) {
@@ -194,10 +188,12 @@ void Api::Fetch(Ctx& c) {
   Result<FetchBody> f = ParseFetch(*body);
   if (!f.ok()) return c.Error(f.status());
   FetchSpec spec{c.queue, f->max, f->lock_ms, f->worker.empty() ? c.req.remote_addr : f->worker};
+  // A fetch's only Conflict is a push queue (Store::LeaseNext), code "push_queue".
   engine_.Fetch(std::move(spec), f->wait_ms,
                 [c = c.self](Result<std::vector<Lease>> r) {
                   if (r.ok()) return c->Send(200, LeasesJson(*r));
-                  FetchError(*c, r.status());
+                  if (r.status().IsConflict()) return c->Error(ErrorResponse(409, "push_queue", r.status().message()));
+                  c->Error(r.status());
                 },
                 c.req.client_gone);
 }
@@ -297,7 +293,7 @@ void Api::Ack(Ctx& c) {
   engine_.AckThenFetch(
       std::move(done), std::move(failed), spec,
       [this, c = c.self, spec, wait = f->wait_ms, answer](Result<AckAndLeases> r) mutable {
-        if (!r.ok()) return FetchError(*c, r.status());
+        if (!r.ok()) return c->Error(r.status());
         if (!r->leases.empty() || wait <= 0) return answer(*c, r->acks, r->leases);
         // The acknowledgements are on disk; wait for a job as a fetch does.
         engine_.Fetch(

@@ -168,7 +168,7 @@ class Engine {
   // Acknowledges as Ack does, then leases up to next.max jobs as Fetch does, in
   // one operation, so both go to disk in one commit: a worker's "these are done,
   // give me more" in one round trip. It does not wait: when no job is ready the
-  // list is empty. A failed lease (a push queue) fails the whole answer.
+  // list is empty, as it is on a push queue (the acks stand either way).
   void AckThenFetch(std::vector<CompleteSpec> complete, std::vector<FailSpec> fail, FetchSpec next,
                     Callback<AckAndLeases> cb, std::shared_ptr<const std::atomic<bool>> gone = nullptr);
 

@@ -119,7 +119,12 @@ void Engine::AckThenFetch(std::vector<CompleteSpec> complete, std::vector<FailSp
     AckAndLeases out{RunAck(s, now, b, complete, fail), {}};
     b.fetchers.emplace_back(next.queue, next.worker);
     if (gone && gone->load()) return out;  // nobody would receive the jobs
-    CRONQ_ASSIGN_OR_RETURN(out.leases, s.LeaseNext(next, now));
+    Result<std::vector<Lease>> leased = s.LeaseNext(next, now);
+    // The acks are written and stand: a queue that leases nothing to workers (it
+    // became a push queue) answers no jobs rather than an error that hides them.
+    // Other errors poison the store, and the whole batch fails.
+    if (!leased.ok() && !leased.status().IsConflict()) return leased.status();
+    if (leased.ok()) out.leases = std::move(leased).value();
     b.started.insert(b.started.end(), out.leases.begin(), out.leases.end());
     return out;
   });

@@ -237,6 +237,24 @@ TEST_F(ApiFlow, AnAckWithFetchCarriesTheNextJobs) {
   EXPECT_EQ(GetJob("af", c0["id"])["state"], "active");
 }
 
+// A queue turned into a push queue while a worker held a lease: the worker's ack
+// with fetch is kept and answered, with no jobs (a plain fetch would answer 409).
+TEST_F(ApiFlow, AnAckWithFetchOnAQueueThatBecamePushKeepsItsAcks) {
+  s().AddJob("turns", {{"name", "x"}});
+  json a = FetchOne("turns");
+  ASSERT_FALSE(a.is_null());
+  auto put = s().Call("PUT", "/v1/queues/turns", json{{"push", {{"url", "http://127.0.0.1:9/jobs"}, {"secrets", {"whsec_test"}}}}});
+  ASSERT_EQ(put.status, 200) << put.body;
+  auto r = s().Call("POST", "/v1/queues/turns/ack",
+                    json{{"complete", {{{"id", a["id"]}, {"token", a["token"]}}}}, {"fetch", {{"max", 5}}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["complete"][0]["ok"], true);
+  EXPECT_TRUE(r.json["jobs"].empty()) << r.body;
+  EXPECT_EQ(GetJob("turns", a["id"])["state"], "completed");
+  auto f = s().Call("POST", "/v1/queues/turns/fetch", json{{"max", 1}});
+  EXPECT_EQ(f.status, 409) << f.body;
+}
+
 TEST_F(ApiFlow, LongPollAnswersAsSoonAsAJobArrives) {
   std::atomic<int64_t> answered_us{0};
   json got;

@@ -66,6 +66,8 @@ export class AckBatcher {
   private inFlight = 0;
   private static readonly MAX_IN_FLIGHT = 2;
   private scheduled = false;
+  /** False once the server refused a `fetch` in an ack (a server older than the SDK): acks then go without. */
+  private carry = true;
 
   constructor(private readonly client: HttpClient, private readonly path: string, private readonly on: AckEvents) {}
 
@@ -89,7 +91,7 @@ export class AckBatcher {
     const batch = this.buffer.splice(0, 5000);
     this.inFlight++;
     try {
-      await this.send(batch, 0, this.on.takeFetch?.() ?? null);
+      await this.send(batch, 0, this.carry ? this.on.takeFetch?.() ?? null : null);
     } finally {
       this.inFlight--;
       if (this.buffer.length) void this.flush();
@@ -97,7 +99,20 @@ export class AckBatcher {
     }
   }
 
+  /**
+   * Sends one ack; a carried fetch gets exactly one `leased` call, with the jobs
+   * of the answer (none if it failed), even if an event listener throws.
+   */
   private async send(batch: Outcome[], tries = 0, fetch: FetchRequest | null = null): Promise<void> {
+    const carried: { jobs: Lease[] } = { jobs: [] };
+    try {
+      await this.sendOnce(batch, tries, fetch, carried);
+    } finally {
+      if (fetch) this.on.leased?.(carried.jobs, fetch);
+    }
+  }
+
+  private async sendOnce(batch: Outcome[], tries: number, fetch: FetchRequest | null, carried: { jobs: Lease[] }): Promise<void> {
     const complete = batch.filter((o): o is Extract<Outcome, { kind: 'complete' }> => o.kind === 'complete');
     const fail = batch.filter((o): o is Extract<Outcome, { kind: 'fail' }> => o.kind === 'fail');
     const body: AckRequest = {};
@@ -107,11 +122,17 @@ export class AckBatcher {
     let r: AckResponse;
     try {
       r = await this.client.request<AckResponse>('POST', this.path, body, { op: 'ack' });
+      carried.jobs = r.jobs ?? [];
     } catch (e) {
       // Retries and resends carry no fetch: the Worker fetches on its own.
-      if (fetch) this.on.leased?.([], fetch);
       const err = e as CronqError;
       const refused = err.status === 400 || err.status === 413;
+      if (refused && fetch && /\bfetch\b/.test(err.message)) {
+        // The fetch was refused, not the entries: an older server, or a worker
+        // name it will not take. Send the same batch without one, and no more.
+        this.carry = false;
+        return this.send(batch, tries);
+      }
       if (refused && batch.length > 1) {
         for (const o of batch) await this.send([o]);
         return;
@@ -147,6 +168,5 @@ export class AckBatcher {
       o.job.stacktrace = o.error.stack ? [o.error.stack] : [];
       this.on.failed(o.job, o.error);
     });
-    if (fetch) this.on.leased?.(r.jobs ?? [], fetch);
   }
 }

@@ -3,9 +3,10 @@
 // How it moves jobs (each part is one small piece below):
 // - Fetch: long-poll `POST /v1/queues/{q}/fetch {max, waitMs, lockMs}` for as
 //   many jobs as there are free slots (`concurrency` minus running jobs minus
-//   slots reserved by fetches in flight). At most two fetches are in flight;
-//   a second one starts only when a quarter of the slots is free, so a worker
-//   with no-op jobs fetches in large batches instead of one job at a time.
+//   slots reserved by fetches in flight). At most two such fetches are in
+//   flight (besides those acks carry, below); a second one starts only when a
+//   quarter of the slots is free, so a worker with no-op jobs fetches in large
+//   batches instead of one job at a time.
 // - Run: each leased job runs the processor; its slot frees when the processor
 //   settles, and its outcome joins the ack buffer.
 // - Ack: outcomes leave in batches (AckBatcher, acker.ts); `completed` and
@@ -79,7 +80,7 @@ export class Worker<D = any, R = any, N extends string = string> extends EventEm
   private readonly ownsClient: boolean;
   private readonly base: string;
   private readonly waitMs: number;
-  /** Most jobs per fetch (the server's limit is 1000). Measured: one fetch for all free slots beats two of half (bench/, scenario 8). */
+  /** Most jobs per fetch (the server's limit is 1000). A plain fetch asks for every free slot; one carried by an ack, for at most half (carriedFetch). */
   private readonly fetchMax: number;
   private readonly workerName: string | undefined;
   private readonly running = new Map<string, Running>();

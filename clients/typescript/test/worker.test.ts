@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { HttpClient, Queue, UnrecoverableError, Worker, type Job } from '../src/index.js';
+import { AckBatcher } from '../src/acker.js';
+import type { FetchResponse } from '../src/wire.js';
 import { startServer, waitFor, type Server } from './support/server.js';
 
 let server: Server;
@@ -96,6 +98,46 @@ describe('Worker', () => {
     // fetches only for the first job and the long poll once the queue is empty.
     assert.equal(client.counts.ack, 30);
     assert.ok(client.counts.fetch! <= 3, `${client.counts.fetch} fetch requests for 30 jobs`);
+  });
+
+  test('an ack whose fetch the server refuses goes again without it, and later acks carry none', async () => {
+    // A fetch the server refuses ({max: 0}) stands in for an older server that
+    // does not know `fetch` in acks: the completions must still be stored as
+    // completions, not failed as if their results had been refused.
+    const q = queue('w-nofetch');
+    await q.addBulk([{ name: 'a', data: 1 }, { name: 'b', data: 2 }]);
+    const client = new HttpClient(connection);
+    closers.push(async () => client.close());
+    const [l0, l1] = (await client.request<FetchResponse>('POST', '/v1/queues/w-nofetch/fetch', { max: 2 })).jobs;
+    assert.ok(l0 && l1);
+    const completed: string[] = [];
+    const failed: string[] = [];
+    const errors: unknown[] = [];
+    const leased: number[] = [];
+    let taken = 0;
+    let idle = () => {};
+    const acks = new AckBatcher(client, '/v1/queues/w-nofetch/ack', {
+      completed: (job) => completed.push(job.id),
+      failed: (job) => failed.push(job.id),
+      error: (e) => errors.push(e),
+      idle: () => idle(),
+      takeFetch: () => {
+        taken++;
+        return { max: 0 };
+      },
+      leased: (jobs) => leased.push(jobs.length),
+    });
+    for (const l of [l0, l1]) {
+      const done = new Promise<void>((r) => { idle = r; });
+      acks.push({ kind: 'complete', job: { id: l.id } as Job, entry: { id: l.id, token: l.token }, result: 1 });
+      await done;
+    }
+    assert.deepEqual(completed, [l0.id, l1.id]);
+    assert.deepEqual(failed, []);
+    assert.deepEqual(errors, []);
+    assert.equal(taken, 1, 'no fetch is carried after the refusal');
+    assert.deepEqual(leased, [0], 'the refused fetch is released once');
+    assert.equal((await q.getJobCounts('completed')).completed, 2);
   });
 
   test('a failing job is retried with its backoff, then completes', async () => {
