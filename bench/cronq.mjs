@@ -208,26 +208,52 @@ if (inPhase(5)) {
 if (inPhase(6)) {
   const q = `${run}-s6`;
   log(`cronq 6: fill ${cfg.fillJobs} waiting jobs (${cfg.payloadBytes}-byte payload)`);
+  // On the Redis backend the jobs live in Redis: measure its used_memory, as
+  // BullMQ's side does (REDIS_PORT, REDIS_PID from run.sh), not a data folder.
+  const redisPort = process.env.CRONQ_STORE === 'redis' ? Number(process.env.REDIS_PORT) : 0;
+  let redis = null;
+  if (redisPort) {
+    const { Redis } = await import('ioredis');
+    redis = new Redis({ host: '127.0.0.1', port: redisPort });
+  }
+  const redisUsed = async () => Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))[1]);
   await sleep(1000);
   const rss0 = rssBytes(pid);
-  const disk0 = dirBytes(dataDir);
+  const disk0 = redis ? null : dirBytes(dataDir);
+  const used0 = redis ? await redisUsed() : 0;
   const t0 = now();
   await fill(q, cfg.fillJobs);
   const fillSeconds = (now() - t0) / 1000;
   await sleep(2000); // let a checkpoint run
   const rss1 = rssBytes(pid);
-  const disk1 = dirBytes(dataDir);
   const qi = await call('GET', `/v1/queues/${q}`);
-  results.memory = {
+  const common6 = {
     jobs: cfg.fillJobs,
     waiting: qi.counts.waiting,
     fillSeconds,
     fillJobsPerSec: cfg.fillJobs / fillSeconds,
     rssBefore: rss0, rssAfter: rss1,
-    memBytesPerJob: (rss1 - rss0) / cfg.fillJobs,
-    diskBefore: disk0.total, diskAfter: disk1.total, diskFiles: disk1.files,
-    diskBytesPerJob: (disk1.total - disk0.total) / cfg.fillJobs,
   };
+  if (redis) {
+    const used1 = await redisUsed();
+    const rpid = Number(process.env.REDIS_PID);
+    results.memory = {
+      ...common6,
+      usedMemoryBefore: used0, usedMemoryAfter: used1,
+      memBytesPerJob: (used1 - used0) / cfg.fillJobs,
+      cronqRssBytesPerJob: (rss1 - rss0) / cfg.fillJobs,
+      redisRss: rpid ? rssBytes(rpid) : undefined,
+    };
+    redis.disconnect();
+  } else {
+    const disk1 = dirBytes(dataDir);
+    results.memory = {
+      ...common6,
+      memBytesPerJob: (rss1 - rss0) / cfg.fillJobs,
+      diskBefore: disk0.total, diskAfter: disk1.total, diskFiles: disk1.files,
+      diskBytesPerJob: (disk1.total - disk0.total) / cfg.fillJobs,
+    };
+  }
 }
 
 // Scenarios 7 and 8: the same application code as BullMQ's scenarios 2 and 4,

@@ -112,7 +112,9 @@ out.push('| scenario | cronq | BullMQ | cronq/BullMQ | better | cronq --unsafe-n
 out.push('|---|---:|---:|---:|---|---:|');
 out.push(...rows);
 out.push('');
-if (c.memory) {
+if (c.memory?.usedMemoryAfter !== undefined) {
+  out.push(`cronq on Redis: Redis used_memory ${mib(c.memory.usedMemoryBefore)} → ${mib(c.memory.usedMemoryAfter)}, redis-server RSS after ${mib(c.memory.redisRss)}; cronq RSS ${mib(c.memory.rssBefore)} → ${mib(c.memory.rssAfter)}`);
+} else if (c.memory) {
   out.push(`cronq RSS ${mib(c.memory.rssBefore)} → ${mib(c.memory.rssAfter)}; data folder ${mib(c.memory.diskBefore)} → ${mib(c.memory.diskAfter)} (${Object.entries(c.memory.diskFiles).map(([f, s]) => `${f} ${mib(s)}`).join(', ')})`);
 }
 if (b.memory) {

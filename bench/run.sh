@@ -81,15 +81,16 @@ echo "cronq pid $cronq_pid on 127.0.0.1:$cronq_port (${CRONQ_STORE:-sqlite} stor
 run_cronq cronq "$tmp/cronq.json" CRONQ_PHASE=main
 stop_cronq
 [[ ${#store_flags[@]} -gt 0 ]] && redis-cli -p "$redis_port" flushall >/dev/null
-# Scenario 6 on a fresh server and an empty data folder.
+# Scenario 6 on a fresh server and an empty data folder (on the Redis backend,
+# an emptied Redis whose used_memory it measures).
 wants_6=1
-[[ ${#store_flags[@]} -gt 0 ]] && wants_6=0
 for a in "${args[@]}"; do [[ "$a" == --only=* && ! ",${a#--only=}," == *,6,* ]] && wants_6=0; done
 if [[ $wants_6 == 1 ]]; then
-  start_cronq cronq-mem
+  start_cronq cronq-mem "${store_flags[@]}"
   echo "cronq pid $cronq_pid on 127.0.0.1:$cronq_port (fresh, for scenario 6)" >&2
-  run_cronq cronq-mem "$tmp/cronq-mem.json" CRONQ_PHASE=memory
+  run_cronq cronq-mem "$tmp/cronq-mem.json" CRONQ_PHASE=memory REDIS_PORT="$redis_port" REDIS_PID="$redis_pid"
   stop_cronq
+  [[ ${#store_flags[@]} -gt 0 ]] && redis-cli -p "$redis_port" flushall >/dev/null
   cat "$tmp/cronq-mem.json" >>"$tmp/cronq.json"
 fi
 

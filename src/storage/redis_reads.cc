@@ -238,6 +238,7 @@ Result<Job> RedisStore::GetJob(std::string_view queue, std::string_view id) {
   CRONQ_ASSIGN_OR_RETURN(Reply r, Eval(kGetJob, {std::string(queue), std::string(id)}));
   if (r.Size() < 4) return Status::NotFound("job " + std::string(id) + " not found in queue " + std::string(queue));
   Job job = DecodeJob(Str(r.At(0)), ToFields(r.At(1)));
+  if (job.data.empty() && r.Size() > 4) job.data = Str(r.At(4));  // kept in j/<seq>/d
   const redisReply* att = r.At(2);
   for (size_t i = 0; i < att->elements; ++i) {
     std::vector<std::string> v = DecodeFields(Str(att->element[i]));
@@ -285,14 +286,20 @@ Result<JobPage> RedisStore::ListJobs(std::string_view queue, const JobQuery& q) 
                                                  std::to_string(kChunk)}));
     if (ids.IsError()) return CheckReply(ids);
     if (ids.Size() == 0) return page;
+    // Each job's hash, and its data when kept in its own key (j/<seq>/d).
     std::vector<Args> reads;
-    for (size_t i = 0; i < ids.Size(); ++i) reads.push_back({"HGETALL", Key("j/" + Str(ids.At(i)))});
+    for (size_t i = 0; i < ids.Size(); ++i) {
+      const std::string jk = Key("j/" + Str(ids.At(i)));
+      reads.push_back({"HGETALL", jk});
+      reads.push_back({"GET", jk + "/d"});
+    }
     Result<std::vector<Reply>> rows = conn_.Pipeline(reads);
     if (!rows.ok()) return Poison(rows.status());
-    for (size_t i = 0; i < rows->size(); ++i) {
+    for (size_t i = 0; i < ids.Size(); ++i) {
       const std::string seq = Str(ids.At(i));
-      Fields f = ToFields((*rows)[i].get());
+      Fields f = ToFields((*rows)[2 * i].get());
       if (f.empty()) continue;
+      if (auto d = f.find("d"); d != f.end() && d->second.empty()) d->second = Str((*rows)[2 * i + 1].get());
       if (q.state && Get(f, "s") != static_cast<int>(*q.state)) continue;
       const TimeMs created = Get(f, "c");
       if (q.from && created < q.from) continue;

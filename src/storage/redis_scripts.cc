@@ -84,6 +84,21 @@ local function enc(...)
 end
 
 local function jkey(seq) return P .. 'j/' .. seq end
+-- A job's data longer than this lives in its own string key, <job key>/d, and the
+-- hash holds 'd' = '' (data is JSON text, never empty): a hash value over
+-- hash-max-listpack-value (64 bytes by default) turns the whole hash from a
+-- listpack into a hashtable, ~5x the memory (856 against 136 + 168 bytes for a
+-- job with 100 bytes of data).
+local DATA_INLINE = 64
+local function store_data(jk, data)
+  if #data <= DATA_INLINE then return data end
+  redis.call('SET', jk .. '/d', data)
+  return ''
+end
+local function load_data(jk, d)
+  if d ~= '' then return d end
+  return redis.call('GET', jk .. '/d') or ''
+end
 local function qkey(q) return P .. 'q/' .. q end
 local function skey(name) return P .. 's/' .. name end
 -- Files schedule `name` in sdue (active, with a next slot) and, when its slots
@@ -156,8 +171,8 @@ local function deljob(seq)
   local f = redis.call('HMGET', jk, 'q', 's', 'cid')
   if not f[1] then return end
   local q, s = f[1], tonumber(f[2])
-  snap(jk); snap(jk .. '/att'); snap(jk .. '/log')
-  redis.call('DEL', jk, jk .. '/att', jk .. '/log')
+  snap(jk); snap(jk .. '/d'); snap(jk .. '/att'); snap(jk .. '/log')
+  redis.call('DEL', jk, jk .. '/d', jk .. '/att', jk .. '/log')
   zrem(qkey(q) .. '/all', seq)
   zrem(P .. 'expire', seq)
   move(q, seq, s, nil, 0)
@@ -222,11 +237,12 @@ local function insert(q, now, o, sc, sd, ready)
   local seq = tostring(redis.call('INCR', P .. 'seq'))  -- never undone: ids are never reused
   local jk = jkey(seq)
   undo('DEL', jk)
+  undo('DEL', jk .. '/d')
   local base = now
   if ready and ready > now then base = ready end
   local state = 0
   if delay > 0 or base > now then state = 1 end
-  local f = {'q', q, 'n', name, 'd', data, 's', state, 'p', ARGV[o + 3], 'c', num(now), 'am', am,
+  local f = {'q', q, 'n', name, 'd', store_data(jk, data), 's', state, 'p', ARGV[o + 3], 'c', num(now), 'am', am,
              'ms', ARGV[o + 6], 'a', 0, 'st', 0, 'ln', 0}
   local function opt(k, v) if v ~= '' then f[#f + 1] = k; f[#f + 1] = v end end
   opt('cid', cid); opt('b', bo); opt('kc', ARGV[o + 9]); opt('kf', ARGV[o + 10])
@@ -302,7 +318,7 @@ local defaults = nil
 local last = redis.call('INCRBY', P .. 'seq', nf)  -- never undone: ids are never reused
 local lo = last - nf + 1
 local snow = num(now)
-local all, wait, delayed, idpairs = {}, {}, {}, {}
+local all, wait, delayed, idpairs, long = {}, {}, {}, {}, {}
 -- The journal's entry for every write below but the counters, filled in before
 -- them (so a run that fails half-way is undone too): {'ENQ', prefix, queue, first
 -- seq, last seq, jobId, ...}. Undoing a write not made yet changes nothing: the
@@ -345,13 +361,19 @@ for k = 1, nf do
   local seq = num(lo + k - 1)
   local jk = P .. 'j/' .. seq
   local cid = ARGV[o + 2]
+  -- Long data goes to its own key (store_data), all of the run's in one MSET below.
+  local dv = ARGV[o + 1]
+  if #dv > DATA_INLINE then
+    long[#long + 1] = jk .. '/d'; long[#long + 1] = dv
+    dv = ''
+  end
   if cid ~= '' then
-    redis.call('HSET', jk, 'q', q, 'n', ARGV[o], 'd', ARGV[o + 1], 's', st, 'p', prio, 'c', snow, 'am', am,
+    redis.call('HSET', jk, 'q', q, 'n', ARGV[o], 'd', dv, 's', st, 'p', prio, 'c', snow, 'am', am,
                'ms', ms, 'a', '0', 'st', '0', 'ln', '0', 'cid', cid, unpack(opt))
     local c = #idpairs
     ej[#ej + 1] = cid; idpairs[c + 1] = cid; idpairs[c + 2] = seq
   else
-    redis.call('HSET', jk, 'q', q, 'n', ARGV[o], 'd', ARGV[o + 1], 's', st, 'p', prio, 'c', snow, 'am', am,
+    redis.call('HSET', jk, 'q', q, 'n', ARGV[o], 'd', dv, 's', st, 'p', prio, 'c', snow, 'am', am,
                'ms', ms, 'a', '0', 'st', '0', 'ln', '0', unpack(opt))
     out[fi[k]] = seq
   end
@@ -366,6 +388,7 @@ for k = 1, nf do
     wait[x + 1] = prio; wait[x + 2] = z .. seq
   end
 end
+if #long > 0 then redis.call('MSET', unpack(long)) end
 redis.call('ZADD', qk .. '/all', unpack(all))
 if #wait > 0 then
   redis.call('ZADD', qk .. '/wait', unpack(wait))
@@ -466,6 +489,7 @@ for i = 1, n do
   end
   local f = redis.call('HMGET', jk, 'cid', 'n', 'd', 'a', 'am', 't', 'c', 'ln', 'sc', 'sd', 's', 'tk', 'le', 'lt', 'sa',
                        'w')
+  f[3] = load_data(jk, f[3] or '')
   local timeout = tonumber(f[6] or '0')
   local exp, byt = sexp, '0'
   if timeout > 0 and timeout <= lock then exp = num(now + timeout); byt = '1' end
@@ -827,12 +851,13 @@ if best then oldest = redis.call('HGET', jkey(unwm(best)), 'c') or '0' end
 return {f[1], f[2] or '0', f[3] or '0', f[4] or '0', f[5] or '0', f[6] or '0', oldest, f[7] or '', f[8] or ''}
 )LUA";
 
-// ARGV[3] queue, [4] id -> {} | {seq, HGETALL, attempts, logs}
+// ARGV[3] queue, [4] id -> {} | {seq, HGETALL, attempts, logs, data kept apart ('' if none)}
 constexpr const char* kGetJobLua = R"LUA(
 local seq = resolve(ARGV[3], ARGV[4])
 if not seq then return {} end
 local jk = jkey(seq)
-return {seq, redis.call('HGETALL', jk), redis.call('LRANGE', jk .. '/att', 0, -1), redis.call('LRANGE', jk .. '/log', 0, -1)}
+return {seq, redis.call('HGETALL', jk), redis.call('LRANGE', jk .. '/att', 0, -1), redis.call('LRANGE', jk .. '/log', 0, -1),
+        redis.call('GET', jk .. '/d') or ''}
 )LUA";
 
 // ARGV[3] name, [4] now, [5] next due ("" none), [6] paused, [7..] field pairs
@@ -997,7 +1022,7 @@ for i = #es, 1, -1 do
     local p, qk = e[2], e[2] .. 'q/' .. e[3]
     for x = tonumber(e[4]), tonumber(e[5]) do
       local seq = string.format('%.0f', x)
-      redis.call('DEL', p .. 'j/' .. seq)
+      redis.call('DEL', p .. 'j/' .. seq, p .. 'j/' .. seq .. '/d')
       redis.call('ZREM', qk .. '/all', seq)
       redis.call('ZREM', qk .. '/wait', string.rep('0', 20 - #seq) .. seq)
       redis.call('ZREM', p .. 'delayed', seq)
