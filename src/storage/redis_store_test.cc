@@ -110,18 +110,28 @@ std::string Keyspace(const testing::RedisServer& server) {
       "return table.concat(out, ' ')\" 0");
 }
 
+// Job data longer than the 64 bytes a job hash keeps inline (j/<seq>/d).
+const std::string kLongData = "{\"p\":\"" + std::string(100, 'x') + "\"}";
+
+// A store on its own redis-server with default settings.
+class RedisStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start());
+    opened_ = OpenOn(server_);
+    ASSERT_NE(opened_, nullptr);
+  }
+  testing::RedisServer server_;
+  std::unique_ptr<Store> opened_;
+};
+
 // A batch that leases (waiting and due delayed jobs, a timeout, a job leased
 // before), completes (one of them trimming an older completed job by retention),
 // fails into a retry and into `failed`, then rolls back, leaves every key as it
 // was: the journal of the lease and finish scripts restores each field.
-TEST(RedisStore, RollbackRestoresEveryKeyExactly) {
-  testing::RedisServer server;
-  ASSERT_TRUE(server.Start());
-  std::unique_ptr<Store> opened = OpenOn(server);
-  ASSERT_NE(opened, nullptr);
-  Store& s = *opened;
+TEST_F(RedisStoreTest, RollbackRestoresEveryKeyExactly) {
+  Store& s = *opened_;
   // Data over 64 bytes lives in its own key (j/<seq>/d): those keys are journaled too.
-  const std::string long_data = "{\"p\":\"" + std::string(100, 'x') + "\"}";
   auto add = [&](const std::string& name, JobOptions opts, const std::string& data = "null") {
     auto r = s.Enqueue("q", NewJob{name, data, opts}, kT0);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -134,14 +144,14 @@ TEST(RedisStore, RollbackRestoresEveryKeyExactly) {
   ASSERT_TRUE(s.Begin().ok());
   JobOptions keep_one;
   keep_one.remove_on_complete.count = 1;
-  add("old", keep_one, long_data);
+  add("old", keep_one, kLongData);
   std::vector<Lease> first = lease(1, kT0, "w1");  // "old", completed below
   ASSERT_EQ(first.size(), 1u);
-  add("plain", {}, long_data);
+  add("plain", {}, kLongData);
   JobOptions timed;
   timed.timeout = 5'000;
   add("timed", timed);
-  add("kept", keep_one, long_data);
+  add("kept", keep_one, kLongData);
   JobOptions retried;
   retried.attempts = 3;
   retried.job_id = "fixed";
@@ -149,7 +159,7 @@ TEST(RedisStore, RollbackRestoresEveryKeyExactly) {
   JobOptions later;
   later.delay = 10;
   add("later", later);
-  add("held", {}, long_data);
+  add("held", {}, kLongData);
   for (auto& r : s.CompleteBatch({CompleteSpec{"q", first[0].id, first[0].token, "1"}}, kT0 + 1))
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   // "plain" leased once and put back by an operator: it carries an earlier lease's fields.
@@ -164,7 +174,7 @@ TEST(RedisStore, RollbackRestoresEveryKeyExactly) {
   ASSERT_EQ(held.size(), 1u);
   ASSERT_TRUE(s.Commit().ok());
 
-  const std::string before = Keyspace(server);
+  const std::string before = Keyspace(server_);
   ASSERT_EQ(before.rfind("$", 0), 0u) << before;
   ASSERT_TRUE(s.Begin().ok());
   std::vector<Lease> ls = lease(10, kT0 + 20, "w2");
@@ -194,7 +204,7 @@ TEST(RedisStore, RollbackRestoresEveryKeyExactly) {
   ASSERT_TRUE(s.SetQueueConfig("q", cfg, kT0 + 23).ok());
   std::vector<NewJob> more;
   more.push_back(NewJob{"new-plain", "{\"a\":1}", {}});
-  more.push_back(NewJob{"new-long", long_data, {}});
+  more.push_back(NewJob{"new-long", kLongData, {}});
   JobOptions dup;
   dup.job_id = "fixed";
   more.push_back(NewJob{"dup-stored", "null", dup});
@@ -229,72 +239,63 @@ TEST(RedisStore, RollbackRestoresEveryKeyExactly) {
   ASSERT_TRUE(other.ok()) << other.status().ToString();
   EXPECT_FALSE((*other)[0].duplicate);
   EXPECT_EQ(lease(1, kT0 + 26, "w3").size(), 1u);
-  EXPECT_NE(Keyspace(server), before);
+  EXPECT_NE(Keyspace(server_), before);
   s.Rollback();
-  EXPECT_EQ(Keyspace(server), before);
+  EXPECT_EQ(Keyspace(server_), before);
 }
 
 // A job's data over 64 bytes (Redis's hash-max-listpack-value) is kept in its
 // own key, so the job's hash stays a compact listpack; every read gives the data
 // back whole, and deleting the job deletes that key too.
-TEST(RedisStore, LongDataLivesInItsOwnKeySoTheJobHashStaysSmall) {
-  testing::RedisServer server;
-  ASSERT_TRUE(server.Start());
-  std::unique_ptr<Store> opened = OpenOn(server);
-  ASSERT_NE(opened, nullptr);
-  Store& s = *opened;
-  const std::string long_data = "{\"p\":\"" + std::string(100, 'x') + "\"}";
+TEST_F(RedisStoreTest, LongDataLivesInItsOwnKeySoTheJobHashStaysSmall) {
+  Store& s = *opened_;
   const std::string short_data = "{\"p\":1}";
   ASSERT_TRUE(s.Begin().ok());
-  auto added = s.EnqueueBatch("q", {NewJob{"long", long_data, {}}, NewJob{"short", short_data, {}}}, kT0);
+  auto added = s.EnqueueBatch("q", {NewJob{"long", kLongData, {}}, NewJob{"short", short_data, {}}}, kT0);
   ASSERT_TRUE(added.ok()) << added.status().ToString();
   JobOptions fired;
   fired.job_id = "by-id";
-  auto one = s.Enqueue("q", NewJob{"long-by-id", long_data, fired}, kT0);
+  auto one = s.Enqueue("q", NewJob{"long-by-id", kLongData, fired}, kT0);
   ASSERT_TRUE(one.ok()) << one.status().ToString();
   ASSERT_TRUE(s.Commit().ok());
   const std::string seq_long = (*added)[0].id, seq_short = (*added)[1].id;
-  EXPECT_EQ(server.Command("OBJECT ENCODING cronq:j/" + seq_long), "$8\r\nlistpack\r\n");
-  EXPECT_EQ(server.Command("EXISTS cronq:j/" + seq_long + "/d"), ":1\r\n");
-  EXPECT_EQ(server.Command("EXISTS cronq:j/" + seq_short + "/d"), ":0\r\n");
+  EXPECT_EQ(server_.Command("OBJECT ENCODING cronq:j/" + seq_long), "$8\r\nlistpack\r\n");
+  EXPECT_EQ(server_.Command("EXISTS cronq:j/" + seq_long + "/d"), ":1\r\n");
+  EXPECT_EQ(server_.Command("EXISTS cronq:j/" + seq_short + "/d"), ":0\r\n");
 
-  EXPECT_EQ(s.GetJob("q", seq_long)->data, long_data);
+  EXPECT_EQ(s.GetJob("q", seq_long)->data, kLongData);
   EXPECT_EQ(s.GetJob("q", seq_short)->data, short_data);
-  EXPECT_EQ(s.GetJob("q", "by-id")->data, long_data);
+  EXPECT_EQ(s.GetJob("q", "by-id")->data, kLongData);
   auto page = s.ListJobs("q", JobQuery{});
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   ASSERT_EQ(page->jobs.size(), 3u);
-  for (const Job& j : page->jobs) EXPECT_EQ(j.data, j.name == "short" ? short_data : long_data) << j.name;
+  for (const Job& j : page->jobs) EXPECT_EQ(j.data, j.name == "short" ? short_data : kLongData) << j.name;
   ASSERT_TRUE(s.Begin().ok());
   auto leased = s.LeaseNext(FetchSpec{"q", 3, 30'000, "w"}, kT0 + 1);
   ASSERT_TRUE(leased.ok()) << leased.status().ToString();
   ASSERT_EQ(leased->size(), 3u);
-  for (const Lease& l : *leased) EXPECT_EQ(l.data, l.name == "short" ? short_data : long_data) << l.name;
+  for (const Lease& l : *leased) EXPECT_EQ(l.data, l.name == "short" ? short_data : kLongData) << l.name;
   ASSERT_TRUE(s.Commit().ok());
 
   // A job removed by retention takes its data key with it.
   ASSERT_TRUE(s.Begin().ok());
   JobOptions gone;
   gone.remove_on_complete.remove_now = true;
-  auto temp = s.Enqueue("r", NewJob{"temp", long_data, gone}, kT0 + 2);
+  auto temp = s.Enqueue("r", NewJob{"temp", kLongData, gone}, kT0 + 2);
   ASSERT_TRUE(temp.ok());
   auto l = s.LeaseNext(FetchSpec{"r", 1, 30'000, "w"}, kT0 + 2);
   ASSERT_TRUE(l.ok() && l->size() == 1u);
-  EXPECT_EQ(server.Command("EXISTS cronq:j/" + temp->id + "/d"), ":1\r\n");
+  EXPECT_EQ(server_.Command("EXISTS cronq:j/" + temp->id + "/d"), ":1\r\n");
   ASSERT_TRUE(s.Complete(CompleteSpec{"r", (*l)[0].id, (*l)[0].token, ""}, kT0 + 3).ok());
   ASSERT_TRUE(s.Commit().ok());
-  EXPECT_EQ(server.Command("EXISTS cronq:j/" + temp->id), ":0\r\n");
-  EXPECT_EQ(server.Command("EXISTS cronq:j/" + temp->id + "/d"), ":0\r\n");
+  EXPECT_EQ(server_.Command("EXISTS cronq:j/" + temp->id), ":0\r\n");
+  EXPECT_EQ(server_.Command("EXISTS cronq:j/" + temp->id + "/d"), ":0\r\n");
 }
 
 // The enqueue script takes each distinct set of options once: jobs whose sets
 // alternate inside one call each get their own options and state.
-TEST(RedisStore, EnqueueBatchKeepsEachJobsOptions) {
-  testing::RedisServer server;
-  ASSERT_TRUE(server.Start());
-  std::unique_ptr<Store> opened = OpenOn(server);
-  ASSERT_NE(opened, nullptr);
-  Store& s = *opened;
+TEST_F(RedisStoreTest, EnqueueBatchKeepsEachJobsOptions) {
+  Store& s = *opened_;
   JobOptions plain, delayed, urgent;
   delayed.delay = 900;
   delayed.attempts = 3;
