@@ -34,7 +34,12 @@ class EngineTest : public ::testing::Test {
     engine_.reset();
     store_.reset();
     store_ = std::move(OpenSqliteStore(SqliteOptions{dir_.File("cronq.db"), true, 8192})).value();
-    engine_ = std::make_unique<Engine>(wrap ? *wrap : *store_, clock_, EngineOptions{{}, 2048, false});
+    StartEngine(wrap ? *wrap : *store_);
+  }
+  // (Re)starts the engine on `s`: store_ itself, or a wrapper of it that counts calls.
+  void StartEngine(Store& s) {
+    if (engine_) engine_->Stop();
+    engine_ = std::make_unique<Engine>(s, clock_, EngineOptions{{}, 2048, false});
     engine_->Start();
   }
   Result<std::vector<EnqueueResult>> Add(const std::string& q, std::vector<NewJob> jobs) {
@@ -159,9 +164,7 @@ class LeaseCalls : public ForwardingStore {
 // not by a lease after it; a delayed job does not wake it.
 TEST_F(EngineTest, AnEnqueueLeasesForTheParkedFetchInTheSameStep) {
   LeaseCalls calls(store_.get());
-  engine_->Stop();
-  engine_ = std::make_unique<Engine>(calls, clock_, EngineOptions{{}, 2048, false});
-  engine_->Start();
+  StartEngine(calls);
   auto f = FetchLater("q", 1, 20'000);
   for (int i = 0; i < 100 && calls.lease_next == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ASSERT_EQ(calls.lease_next, 1);  // the fetch found nothing and parked
@@ -196,9 +199,7 @@ class CommitCalls : public ForwardingStore {
 // and an empty queue answers at once with no jobs instead of waiting.
 TEST_F(EngineTest, AckThenFetchAcksAndLeasesTheNextJobsInOneCommit) {
   CommitCalls calls(store_.get());
-  engine_->Stop();
-  engine_ = std::make_unique<Engine>(calls, clock_, EngineOptions{{}, 2048, false});
-  engine_->Start();
+  StartEngine(calls);
   ASSERT_TRUE(Add("q", {J("a"), J("b"), J("c")}).ok());
   auto first = Fetch("q", 1);
   ASSERT_TRUE(first.ok());
@@ -286,9 +287,7 @@ class DuePassWatch : public ForwardingStore {
 // commits in chunks; lazily leasing due jobs means nobody waits for them).
 TEST_F(EngineTest, ParkedFetchGetsItsDueJobBeforeTheDuePassPromotes) {
   DuePassWatch watch(store_.get());
-  engine_->Stop();
-  engine_ = std::make_unique<Engine>(watch, clock_, EngineOptions{{}, 2048, false});
-  engine_->Start();
+  StartEngine(watch);
   JobOptions o;
   o.delay = 3'000;
   std::vector<NewJob> bulk(2'500, J("bulk", o));
